@@ -1,0 +1,119 @@
+//! `kzstance evaluate`: score a model on a labeled CSV; also draws the metrics table that
+//! `train` prints for cross-validation.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use kzstance::data::load_labeled_csv;
+use kzstance::evaluate::{evaluate, ClassMetrics, Evaluation};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{fixed, load_model, ReportFormat};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model file (defaults to the built-in model)
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Labeled CSV with a header row
+    #[arg(long)]
+    data: PathBuf,
+    /// Column holding the sentence
+    #[arg(long, default_value = "text")]
+    text_column: String,
+    /// Column holding the label
+    #[arg(long, default_value = "label")]
+    label_column: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let model = load_model(args.model.as_deref())?;
+    let data = load_labeled_csv(&args.data, &args.text_column, &args.label_column)?;
+    let truth = data.targets(model.labels())?;
+    let predicted: Vec<usize> = data.texts.par_iter().map(|t| model.predict(t)).collect();
+    let evaluation = evaluate(model.labels(), &truth, &predicted);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ReportFormat::Table => {
+            writeln!(out, "{} rows of {}:\n", data.len(), args.data.display())?;
+            write!(out, "{}", render_evaluation(&evaluation))?;
+        }
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &EvaluationJson::from(&evaluation))?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The JSON shape of an evaluation.
+#[derive(Serialize)]
+pub struct EvaluationJson<'a> {
+    accuracy: f64,
+    macro_f1: f64,
+    per_class: BTreeMap<&'a str, &'a ClassMetrics>,
+    confusion: ConfusionJson<'a>,
+}
+
+#[derive(Serialize)]
+struct ConfusionJson<'a> {
+    labels: &'a [String],
+    matrix: &'a [Vec<usize>],
+}
+
+impl<'a> From<&'a Evaluation> for EvaluationJson<'a> {
+    fn from(e: &'a Evaluation) -> Self {
+        EvaluationJson {
+            accuracy: e.accuracy,
+            macro_f1: e.macro_f1,
+            per_class: e
+                .labels
+                .iter()
+                .map(String::as_str)
+                .zip(&e.per_class)
+                .collect(),
+            confusion: ConfusionJson {
+                labels: &e.labels,
+                matrix: &e.confusion,
+            },
+        }
+    }
+}
+
+/// Accuracy, macro-F1, the per-label table and the confusion matrix, for people.
+pub fn render_evaluation(e: &Evaluation) -> String {
+    let mut per_class = Table::new();
+    per_class.load_preset(UTF8_FULL_CONDENSED);
+    per_class.set_header(vec!["label", "precision", "recall", "f1", "support"]);
+    for (label, m) in e.labels.iter().zip(&e.per_class) {
+        per_class.add_row(vec![
+            label.clone(),
+            fixed(m.precision, 3),
+            fixed(m.recall, 3),
+            fixed(m.f1, 3),
+            m.support.to_string(),
+        ]);
+    }
+    let mut confusion = Table::new();
+    confusion.load_preset(UTF8_FULL_CONDENSED);
+    let mut header = vec!["true \\ predicted".to_string()];
+    header.extend(e.labels.iter().cloned());
+    confusion.set_header(header);
+    for (label, row) in e.labels.iter().zip(&e.confusion) {
+        let mut cells = vec![label.clone()];
+        cells.extend(row.iter().map(usize::to_string));
+        confusion.add_row(cells);
+    }
+    format!(
+        "accuracy  {}\nmacro-F1  {}\n\n{per_class}\n\nconfusion matrix (rows: true label, columns: predicted)\n{confusion}\n",
+        fixed(e.accuracy, 3),
+        fixed(e.macro_f1, 3),
+    )
+}

@@ -1,0 +1,215 @@
+//! `kzstance inspect`: the model card, the heaviest terms per label, and what the model
+//! knows about chosen words.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use kzstance::model::ModelCard;
+use kzstance::Model;
+use serde::Serialize;
+
+use super::{fixed, load_model, ReportFormat};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model file (defaults to the built-in model)
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// How many features to list per label
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// Show this word's stem, the IDF of its features and their weights per label
+    #[arg(long = "term", value_name = "WORD")]
+    terms: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+}
+
+#[derive(Serialize)]
+struct Inspection<'a> {
+    labels: &'a [String],
+    features: usize,
+    card: &'a ModelCard,
+    top_features: Vec<LabelFeatures<'a>>,
+    terms: Vec<TermReport<'a>>,
+}
+
+#[derive(Serialize)]
+struct LabelFeatures<'a> {
+    label: &'a str,
+    bias: f64,
+    features: Vec<WeightedFeature<'a>>,
+}
+
+#[derive(Serialize)]
+struct WeightedFeature<'a> {
+    feature: &'a str,
+    weight: f64,
+}
+
+#[derive(Serialize)]
+struct TermReport<'a> {
+    word: String,
+    stem: String,
+    features: Vec<FeatureWeights<'a>>,
+}
+
+#[derive(Serialize)]
+struct FeatureWeights<'a> {
+    feature: &'a str,
+    idf: f64,
+    weights: kzstance::output::LabelMap<'a>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let model = load_model(args.model.as_deref())?;
+    let inspection = Inspection {
+        labels: model.labels(),
+        features: model.tfidf().len(),
+        card: model.card(),
+        top_features: top_features(&model, args.top),
+        terms: args.terms.iter().map(|w| term_report(&model, w)).collect(),
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &inspection)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Table => write!(out, "{}", render(&inspection))?,
+    }
+    Ok(())
+}
+
+/// The `top` features with the largest weight for each label.
+fn top_features(model: &Model, top: usize) -> Vec<LabelFeatures<'_>> {
+    let vocabulary = model.tfidf().vocabulary();
+    let classifier = model.classifier();
+    model
+        .labels()
+        .iter()
+        .enumerate()
+        .map(|(class, label)| {
+            let mut order: Vec<usize> = (0..vocabulary.len()).collect();
+            order.sort_by(|&a, &b| {
+                classifier
+                    .weight(b, class)
+                    .total_cmp(&classifier.weight(a, class))
+                    .then(a.cmp(&b))
+            });
+            LabelFeatures {
+                label,
+                bias: classifier.intercepts()[class],
+                features: order
+                    .into_iter()
+                    .take(top)
+                    .map(|f| WeightedFeature {
+                        feature: &vocabulary[f],
+                        weight: classifier.weight(f, class),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Every feature built on the word's normalised term: the term itself and the n-grams
+/// that contain it.
+fn term_report<'a>(model: &'a Model, word: &str) -> TermReport<'a> {
+    let stem = model.tokenizer().normalize(word.trim());
+    let features = model
+        .tfidf()
+        .vocabulary()
+        .iter()
+        .enumerate()
+        .filter(|(_, feature)| feature.split(' ').any(|part| part == stem))
+        .map(|(f, feature)| FeatureWeights {
+            feature,
+            idf: model.tfidf().idf()[f],
+            weights: kzstance::output::LabelMap::new(
+                model.labels(),
+                model.classifier().feature_weights(f),
+            ),
+        })
+        .collect();
+    TermReport {
+        word: word.to_string(),
+        stem,
+        features,
+    }
+}
+
+fn render(inspection: &Inspection) -> String {
+    let card = inspection.card;
+    let mut text = String::new();
+    text.push_str(&format!(
+        "model card\n  labels          {}\n  features        {}\n  training data   {} (sha256 {})\n  rows per label  {}\n  settings        alpha {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
+        inspection.labels.join(", "),
+        inspection.features,
+        card.training_data,
+        card.training_sha256,
+        card.rows_per_label
+            .iter()
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        card.alpha,
+        card.min_df,
+        card.max_df,
+        card.max_features.map_or("none".into(), |m| m.to_string()),
+        card.balance_classes,
+        card.seed,
+    ));
+    if let Some(cv) = &card.cross_validation {
+        text.push_str(&format!(
+            "  cross-validated {} folds: accuracy {}, macro-F1 {} ({})\n",
+            cv.folds,
+            fixed(cv.accuracy, 3),
+            fixed(cv.macro_f1, 3),
+            cv.f1_per_label
+                .iter()
+                .map(|(l, f)| format!("{l} F1 {}", fixed(*f, 3)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    text.push_str(&format!(
+        "  trained         {} with kzstance {}\n\n",
+        card.trained_on, card.crate_version
+    ));
+    for label in &inspection.top_features {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED);
+        table.set_header(vec!["feature", "weight"]);
+        for f in &label.features {
+            table.add_row(vec![f.feature.to_string(), fixed(f.weight, 3)]);
+        }
+        text.push_str(&format!(
+            "{} (bias {})\n{table}\n\n",
+            label.label,
+            fixed(label.bias, 3)
+        ));
+    }
+    for term in &inspection.terms {
+        text.push_str(&format!("term '{}' (stem '{}')\n", term.word, term.stem));
+        if term.features.is_empty() {
+            text.push_str("  not in the vocabulary\n\n");
+            continue;
+        }
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED);
+        let mut header = vec!["feature".to_string(), "idf".to_string()];
+        header.extend(inspection.labels.iter().cloned());
+        table.set_header(header);
+        for f in &term.features {
+            let mut row = vec![f.feature.to_string(), fixed(f.idf, 3)];
+            row.extend(f.weights.values().iter().map(|w| fixed(*w, 3)));
+            table.add_row(row);
+        }
+        text.push_str(&format!("{table}\n\n"));
+    }
+    text
+}

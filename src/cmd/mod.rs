@@ -1,0 +1,132 @@
+//! Pieces the subcommands share: loading the model, reading article inputs, output
+//! formats, and recognising a closed pipe. Each subcommand lives in its own file.
+
+pub mod classify;
+pub mod evaluate;
+pub mod inspect;
+pub mod train;
+
+use std::io::{self, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use kzstance::persist;
+use kzstance::{Error, Model};
+
+/// `--model PATH`, or the built-in model when absent.
+pub fn load_model(path: Option<&Path>) -> Result<Model> {
+    Ok(match path {
+        Some(path) => persist::load(path)?,
+        None => persist::load_default()?,
+    })
+}
+
+/// Whether an error chain ends in a closed pipe on output.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<csv::Error>()
+                .is_some_and(|e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == io::ErrorKind::BrokenPipe))
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
+    })
+}
+
+/// One article to classify: where it came from and where to read it.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "-".to_string(),
+            Input::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// Expands the INPUT arguments: files as given, directories to their `*.txt` files in
+/// sorted order, `-` or nothing to standard input.
+pub fn expand_inputs(arguments: &[PathBuf]) -> Result<Vec<Input>> {
+    if arguments.is_empty() {
+        return Ok(vec![Input::Stdin]);
+    }
+    let mut inputs = Vec::new();
+    for argument in arguments {
+        if argument.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+        } else if argument.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(argument)
+                .map_err(|e| Error::io(argument, e))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|path| path.is_file() && path.extension().is_some_and(|e| e == "txt"))
+                .collect();
+            if files.is_empty() {
+                return Err(Error::NoTextFiles {
+                    path: argument.clone(),
+                }
+                .into());
+            }
+            files.sort();
+            inputs.extend(files.into_iter().map(Input::File));
+        } else {
+            inputs.push(Input::File(argument.clone()));
+        }
+    }
+    Ok(inputs)
+}
+
+/// Reads one input as text. Invalid UTF-8 is an error naming the byte offset unless
+/// `lossy`, which replaces bad bytes with U+FFFD.
+pub fn read_text(input: &Input, lossy: bool) -> Result<String> {
+    let mut bytes = Vec::new();
+    match input {
+        Input::Stdin => {
+            io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::io("<stdin>", e))?;
+        }
+        Input::File(path) => {
+            bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        }
+    }
+    decode(bytes, &input.name(), lossy)
+}
+
+/// Bytes to text, by the same rule as [`read_text`].
+pub fn decode(bytes: Vec<u8>, name: &str, lossy: bool) -> Result<String> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) if lossy => Ok(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Err(e) => Err(Error::TextNotUtf8 {
+            path: PathBuf::from(name),
+            byte: e.utf8_error().valid_up_to(),
+        }
+        .into()),
+    }
+}
+
+/// Whether a progress bar would reach a person.
+pub fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal()
+}
+
+/// Formats shared by `evaluate` and `inspect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+/// Rounds for display.
+pub fn fixed(value: f64, places: usize) -> String {
+    format!("{value:.places$}")
+}

@@ -1,0 +1,181 @@
+//! `kzstance train`: cross-validate on a labeled CSV, fit on all rows, write the model.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use kzstance::classifier::ClassifierParams;
+use kzstance::data::load_labeled_csv;
+use kzstance::persist;
+use kzstance::tfidf::TfidfParams;
+use kzstance::tokenize::TokenizerParams;
+use kzstance::train::{train, Provenance, TrainParams};
+
+use super::evaluate::render_evaluation;
+use super::ReportFormat;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Labeled CSV with a header row
+    #[arg(long)]
+    data: PathBuf,
+    /// Where to write the model (JSON); an existing file is replaced only once the new
+    /// model is completely written
+    #[arg(long)]
+    out: PathBuf,
+    /// Column holding the sentence
+    #[arg(long, default_value = "text")]
+    text_column: String,
+    /// Column holding the label; any column of two or more distinct values works
+    #[arg(long, default_value = "label")]
+    label_column: String,
+    /// Cross-validation folds (stratified); 0 skips cross-validation
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Seed for fold assignment and class balancing
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// L2 penalty of the logistic regression
+    #[arg(long, default_value_t = ClassifierParams::default().alpha)]
+    alpha: f64,
+    /// Keep n-grams seen in at least this many training sentences
+    #[arg(long, default_value_t = TrainParams::default().tfidf.min_df)]
+    min_df: usize,
+    /// Drop n-grams seen in more than this share of training sentences
+    #[arg(long, default_value_t = 1.0)]
+    max_df: f64,
+    /// Keep at most this many n-grams, the most frequent
+    #[arg(long, default_value_t = 20_000)]
+    max_features: usize,
+    /// Longest word n-gram (1 = single words)
+    #[arg(long, default_value_t = 2)]
+    ngrams: usize,
+    /// Do not stem words (lower-case only)
+    #[arg(long)]
+    no_stem: bool,
+    /// Use raw term counts instead of 1 + ln(count)
+    #[arg(long)]
+    raw_tf: bool,
+    /// Do not oversample smaller labels up to the largest
+    #[arg(long)]
+    no_balance: bool,
+    /// Report format for the cross-validation figures
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let data = load_labeled_csv(&args.data, &args.text_column, &args.label_column)?;
+    if data.duplicates > 0 {
+        eprintln!(
+            "kzstance: warning: {}: {} duplicate rows (same text and label); they are kept",
+            args.data.display(),
+            data.duplicates
+        );
+    }
+    let params = TrainParams {
+        tokenizer: TokenizerParams {
+            stem: !args.no_stem,
+            ngram_max: args.ngrams,
+            ..TokenizerParams::default()
+        },
+        tfidf: TfidfParams {
+            min_df: args.min_df,
+            max_df: args.max_df,
+            max_features: Some(args.max_features),
+            sublinear_tf: !args.raw_tf,
+        },
+        classifier: ClassifierParams {
+            alpha: args.alpha,
+            balance_classes: !args.no_balance,
+            ..ClassifierParams::default()
+        },
+        folds: args.folds,
+        seed: args.seed,
+    };
+    let provenance = Provenance {
+        data_name: args.data.display().to_string(),
+        text_column: args.text_column.clone(),
+        label_column: args.label_column.clone(),
+        trained_on: training_date(),
+    };
+    let trained = train(&data, &params, provenance)?;
+
+    let mut out = std::io::stdout().lock();
+    if let Some(evaluation) = &trained.cross_validation {
+        match args.format {
+            ReportFormat::Table => {
+                writeln!(
+                    out,
+                    "{}-fold cross-validation on {} rows ({} labels):\n",
+                    args.folds,
+                    data.len(),
+                    evaluation.labels.len()
+                )?;
+                write!(out, "{}", render_evaluation(evaluation))?;
+            }
+            ReportFormat::Json => {
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &super::evaluate::EvaluationJson::from(evaluation),
+                )?;
+                writeln!(out)?;
+            }
+        }
+    }
+    persist::save(&trained.model, &args.out)
+        .with_context(|| format!("the model was not written to {}", args.out.display()))?;
+    eprintln!(
+        "kzstance: wrote {} ({} features, labels: {})",
+        args.out.display(),
+        trained.model.tfidf().len(),
+        trained.model.labels().join(", ")
+    );
+    Ok(())
+}
+
+/// Today's UTC date, or the date of `SOURCE_DATE_EPOCH` when set (reproducible builds).
+fn training_date() -> String {
+    let seconds = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        });
+    civil_date(seconds.div_euclid(86_400))
+}
+
+/// `YYYY-MM-DD` of a count of days since 1970-01-01 (proleptic Gregorian calendar).
+fn civil_date(days: i64) -> String {
+    // Shift the epoch to 0000-03-01 so leap days fall at the end of each 400-year era.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_date;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        assert_eq!(civil_date(20_514), "2026-03-02");
+    }
+}

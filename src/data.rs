@@ -1,0 +1,291 @@
+//! Labeled-data loading: a CSV with a text column and a label column in, checked rows
+//! out. Every problem names the file and line. Not training and not metrics.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Rows of a labeled CSV, in file order.
+#[derive(Debug, Clone)]
+pub struct LabeledData {
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    pub texts: Vec<String>,
+    pub labels: Vec<String>,
+    /// The line each row starts on (1 is the header).
+    pub lines: Vec<u64>,
+    /// Rows whose text and label repeat an earlier row's.
+    pub duplicates: usize,
+}
+
+impl LabeledData {
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    /// The distinct labels, sorted.
+    pub fn label_set(&self) -> Vec<String> {
+        let mut labels = self.labels.clone();
+        labels.sort();
+        labels.dedup();
+        labels
+    }
+
+    /// Rows per label, in `label_set` order.
+    pub fn counts(&self) -> Vec<(String, usize)> {
+        self.label_set()
+            .into_iter()
+            .map(|label| {
+                let count = self.labels.iter().filter(|l| **l == label).count();
+                (label, count)
+            })
+            .collect()
+    }
+
+    /// Each row's label as an index into `labels`, or an error naming the first label
+    /// that `labels` lacks.
+    pub fn targets(&self, labels: &[String]) -> Result<Vec<usize>> {
+        self.labels
+            .iter()
+            .map(|label| {
+                labels
+                    .iter()
+                    .position(|l| l == label)
+                    .ok_or_else(|| Error::LabelMismatch {
+                        data: self.label_set(),
+                        model: labels.to_vec(),
+                    })
+            })
+            .collect()
+    }
+}
+
+/// Reads a labeled CSV. The header names the columns; `text_column` and `label_column`
+/// must be among them. A UTF-8 byte-order mark and CRLF line ends are accepted.
+pub fn load_labeled_csv(path: &Path, text_column: &str, label_column: &str) -> Result<LabeledData> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body);
+    let mut records = reader.byte_records();
+    let header = match records.next() {
+        None => {
+            return Err(Error::EmptyCsv {
+                path: path.to_path_buf(),
+                expected: format!("'{text_column}' and '{label_column}'"),
+            })
+        }
+        Some(record) => record.map_err(|e| csv_error(path, e))?,
+    };
+    let names: Vec<String> = header
+        .iter()
+        .map(|field| String::from_utf8_lossy(field).trim().to_string())
+        .collect();
+    let column = |name: &str| {
+        names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Error::MissingColumn {
+                path: path.to_path_buf(),
+                column: name.to_string(),
+                found: names
+                    .iter()
+                    .map(|n| format!("'{n}'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    };
+    let text_index = column(text_column)?;
+    let label_index = column(label_column)?;
+
+    let mut data = LabeledData {
+        path: path.to_path_buf(),
+        sha256,
+        texts: Vec::new(),
+        labels: Vec::new(),
+        lines: Vec::new(),
+        duplicates: 0,
+    };
+    let mut seen = std::collections::HashSet::new();
+    // The csv crate miscounts lines with CRLF ends, so count newlines ourselves.
+    let mut lines = LineCounter::new(body);
+    for record in records {
+        let record = record.map_err(|e| csv_error(path, e))?;
+        let position = record.position().expect("byte records carry positions");
+        let line = lines.line_at(position.byte() as usize);
+        if record.len() == 1 && record[0].is_empty() {
+            continue; // a blank line
+        }
+        if record.len() != names.len() {
+            return Err(Error::RaggedRow {
+                path: path.to_path_buf(),
+                line,
+                expected: names.len(),
+                found: record.len(),
+            });
+        }
+        let field = |index: usize, column: &str| -> Result<String> {
+            let raw = &record[index];
+            let text = std::str::from_utf8(raw).map_err(|_| Error::CsvNotUtf8 {
+                path: path.to_path_buf(),
+                line,
+                column: column.to_string(),
+            })?;
+            let text = text.trim();
+            if text.is_empty() {
+                return Err(Error::EmptyField {
+                    path: path.to_path_buf(),
+                    line,
+                    column: column.to_string(),
+                });
+            }
+            Ok(text.to_string())
+        };
+        let text = field(text_index, text_column)?;
+        let label = field(label_index, label_column)?;
+        if !seen.insert((text.clone(), label.clone())) {
+            data.duplicates += 1;
+        }
+        data.texts.push(text);
+        data.labels.push(label);
+        data.lines.push(line);
+    }
+    if data.is_empty() {
+        return Err(Error::NoRows {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(data)
+}
+
+/// 1-based line numbers of byte offsets, asked for in increasing order.
+struct LineCounter<'a> {
+    body: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(body: &'a [u8]) -> Self {
+        LineCounter {
+            body,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    fn line_at(&mut self, byte: usize) -> u64 {
+        // After a CRLF the csv crate reports the record as starting on the LF.
+        let byte = if self.body.get(byte) == Some(&b'\n') {
+            byte + 1
+        } else {
+            byte.min(self.body.len())
+        };
+        if byte > self.offset {
+            self.line += self.body[self.offset..byte]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            self.offset = byte;
+        }
+        self.line
+    }
+}
+
+fn csv_error(path: &Path, error: csv::Error) -> Error {
+    let line = error.position().map(|p| p.line()).unwrap_or(0);
+    match error.into_kind() {
+        csv::ErrorKind::Io(source) => Error::io(path, source),
+        kind => Error::BadRecord {
+            path: path.to_path_buf(),
+            line,
+            problem: format!("{kind:?}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(content: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(content).unwrap();
+        file
+    }
+
+    #[test]
+    fn reads_rows_with_quotes_bom_and_crlf() {
+        let file = write(
+            b"\xEF\xBB\xBFid,text,label\r\n1,\"Astana, not Moscow\",pro_independence\r\n2,\"two\nlines\",neutral_balancing\r\n",
+        );
+        let data = load_labeled_csv(file.path(), "text", "label").unwrap();
+        assert_eq!(data.texts, vec!["Astana, not Moscow", "two\nlines"]);
+        assert_eq!(data.labels, vec!["pro_independence", "neutral_balancing"]);
+        assert_eq!(data.lines, vec![2, 3]);
+        assert_eq!(
+            data.label_set(),
+            vec!["neutral_balancing", "pro_independence"]
+        );
+    }
+
+    #[test]
+    fn missing_column_lists_the_columns_found() {
+        let file = write(b"id,sentence,label\n1,a,b\n");
+        let error = load_labeled_csv(file.path(), "text", "label").unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("no column named 'text'"), "{message}");
+        assert!(message.contains("'id', 'sentence', 'label'"), "{message}");
+    }
+
+    #[test]
+    fn empty_fields_and_ragged_rows_name_the_line() {
+        let file = write(b"text,label\na,b\n,b\n");
+        let message = load_labeled_csv(file.path(), "text", "label")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("line 3: the text column is empty"),
+            "{message}"
+        );
+        let file = write(b"text,label\na,b\na,b,c\n");
+        let message = load_labeled_csv(file.path(), "text", "label")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("line 3: the row has 3 fields but the header has 2"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_line() {
+        let file = write(b"text,label\nok,a\nbad \xFF here,b\n");
+        let message = load_labeled_csv(file.path(), "text", "label")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("line 3: the text column is not valid UTF-8"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn counts_duplicates() {
+        let file = write(b"text,label\na,x\na,x\nb,y\n");
+        let data = load_labeled_csv(file.path(), "text", "label").unwrap();
+        assert_eq!(data.duplicates, 1);
+        assert_eq!(data.counts(), vec![("x".into(), 2), ("y".into(), 1)]);
+    }
+}

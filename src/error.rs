@@ -1,0 +1,136 @@
+//! The library's error type: every failure names where it happened and what was wrong.
+//! It is not a place for formatting or exit codes; the binary decides those.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in kzstance, with the file, line and values that explain it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path}: the file is empty; expected a header line with the columns {expected}")]
+    EmptyCsv { path: PathBuf, expected: String },
+
+    #[error("{path}: no column named '{column}' (columns found: {found})")]
+    MissingColumn {
+        path: PathBuf,
+        column: String,
+        found: String,
+    },
+
+    #[error("{path}: line {line}: {problem}")]
+    BadRecord {
+        path: PathBuf,
+        line: u64,
+        problem: String,
+    },
+
+    #[error(
+        "{path}: line {line}: the {column} column is not valid UTF-8 (save the file as UTF-8)"
+    )]
+    CsvNotUtf8 {
+        path: PathBuf,
+        line: u64,
+        column: String,
+    },
+
+    #[error("{path}: line {line}: the row has {found} fields but the header has {expected}")]
+    RaggedRow {
+        path: PathBuf,
+        line: u64,
+        expected: usize,
+        found: usize,
+    },
+
+    #[error("{path}: line {line}: the {column} column is empty")]
+    EmptyField {
+        path: PathBuf,
+        line: u64,
+        column: String,
+    },
+
+    #[error("{path}: no data rows under the header")]
+    NoRows { path: PathBuf },
+
+    #[error("cannot train on a single label ('{label}'): a classifier needs at least two")]
+    SingleClass { label: String },
+
+    #[error("label '{label}' has {count} rows, fewer than the {folds} cross-validation folds; add rows or lower --folds")]
+    TooFewForFolds {
+        label: String,
+        count: usize,
+        folds: usize,
+    },
+
+    #[error("invalid setting {name} = {value}: {expected}")]
+    InvalidParam {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+
+    #[error("no features survived the vocabulary filters (min_df = {min_df}, max_df = {max_df}); lower --min-df or add data")]
+    EmptyVocabulary { min_df: usize, max_df: f64 },
+
+    #[error("the logistic regression solver failed: {0}")]
+    Solver(#[from] linfa_logistic::error::Error),
+
+    #[error("{path}: byte {byte}: the text is not valid UTF-8 (use --lossy to replace bad bytes)")]
+    TextNotUtf8 { path: PathBuf, byte: usize },
+
+    #[error("{path}: line {line}: {problem}")]
+    BadJsonLine {
+        path: PathBuf,
+        line: u64,
+        problem: String,
+    },
+
+    #[error("{path}: not a kzstance model: {problem}")]
+    ModelParse { path: PathBuf, problem: String },
+
+    #[error("{path}: model format '{found}' is not '{expected}'")]
+    ModelFormat {
+        path: PathBuf,
+        expected: &'static str,
+        found: String,
+    },
+
+    #[error(
+        "{path}: model version {found} is not supported (this build reads version {supported})"
+    )]
+    ModelVersion {
+        path: PathBuf,
+        found: u64,
+        supported: u64,
+    },
+
+    #[error("{path}: inconsistent model: {problem}")]
+    ModelInvalid { path: PathBuf, problem: String },
+
+    #[error("the data's labels {data:?} are not the model's labels {model:?}")]
+    LabelMismatch {
+        data: Vec<String>,
+        model: Vec<String>,
+    },
+
+    #[error("{path}: no *.txt files in this directory")]
+    NoTextFiles { path: PathBuf },
+}
+
+/// Shorthand used across the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it happened on.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

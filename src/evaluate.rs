@@ -1,0 +1,140 @@
+//! Evaluation: accuracy, per-class precision/recall/F1, macro-F1, the confusion matrix,
+//! and stratified fold assignment for cross-validation. Not training.
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+/// Precision, recall, F1 and support of one class.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassMetrics {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub support: usize,
+}
+
+/// Figures for predictions against true labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub labels: Vec<String>,
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    /// In `labels` order.
+    pub per_class: Vec<ClassMetrics>,
+    /// `confusion[true][predicted]`, both in `labels` order.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+/// Scores `predicted` against `truth`, both label indices into `labels`. A class never
+/// predicted has precision 0; one never present has recall 0 (as scikit-learn with
+/// `zero_division=0`).
+pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Evaluation {
+    let n = labels.len();
+    let mut confusion = vec![vec![0usize; n]; n];
+    for (&t, &p) in truth.iter().zip(predicted) {
+        confusion[t][p] += 1;
+    }
+    let correct: usize = (0..n).map(|c| confusion[c][c]).sum();
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let per_class: Vec<ClassMetrics> = (0..n)
+        .map(|c| {
+            let support: usize = confusion[c].iter().sum();
+            let predicted_as: usize = confusion.iter().map(|row| row[c]).sum();
+            let precision = ratio(confusion[c][c], predicted_as);
+            let recall = ratio(confusion[c][c], support);
+            let f1 = if precision + recall == 0.0 {
+                0.0
+            } else {
+                2.0 * precision * recall / (precision + recall)
+            };
+            ClassMetrics {
+                precision,
+                recall,
+                f1,
+                support,
+            }
+        })
+        .collect();
+    let macro_f1 = per_class.iter().map(|m| m.f1).sum::<f64>() / n.max(1) as f64;
+    Evaluation {
+        labels: labels.to_vec(),
+        accuracy: ratio(correct, truth.len()),
+        macro_f1,
+        per_class,
+        confusion,
+    }
+}
+
+/// Assigns each row a fold in `0..folds` so that every class is spread evenly over the
+/// folds: each class's rows are shuffled (seeded) and dealt out in turn.
+pub fn stratified_folds(targets: &[usize], folds: usize, seed: u64) -> Vec<usize> {
+    let n_classes = targets.iter().copied().max().map_or(0, |m| m + 1);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut assignment = vec![0; targets.len()];
+    let mut next_fold = 0;
+    for class in 0..n_classes {
+        let mut members: Vec<usize> = (0..targets.len())
+            .filter(|&i| targets[i] == class)
+            .collect();
+        members.shuffle(&mut rng);
+        for member in members {
+            assignment[member] = next_fold;
+            next_fold = (next_fold + 1) % folds;
+        }
+    }
+    assignment
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels() -> Vec<String> {
+        vec!["a".into(), "b".into(), "c".into()]
+    }
+
+    #[test]
+    fn matches_hand_computed_figures() {
+        // truth:     a a a b b c
+        // predicted: a a b b c c
+        let e = evaluate(&labels(), &[0, 0, 0, 1, 1, 2], &[0, 0, 1, 1, 2, 2]);
+        assert!((e.accuracy - 4.0 / 6.0).abs() < 1e-12);
+        assert_eq!(
+            e.confusion,
+            vec![vec![2, 1, 0], vec![0, 1, 1], vec![0, 0, 1]]
+        );
+        // a: p = 1, r = 2/3, f1 = 0.8; b: p = 1/2, r = 1/2, f1 = 0.5; c: p = 1/2, r = 1, f1 = 2/3.
+        assert!((e.per_class[0].f1 - 0.8).abs() < 1e-12);
+        assert!((e.per_class[1].f1 - 0.5).abs() < 1e-12);
+        assert!((e.per_class[2].f1 - 2.0 / 3.0).abs() < 1e-12);
+        assert!((e.macro_f1 - (0.8 + 0.5 + 2.0 / 3.0) / 3.0).abs() < 1e-12);
+        assert_eq!(e.per_class[0].support, 3);
+    }
+
+    #[test]
+    fn classes_never_predicted_score_zero_not_nan() {
+        let e = evaluate(&labels(), &[0, 1], &[0, 0]);
+        assert_eq!(e.per_class[1].precision, 0.0);
+        assert_eq!(e.per_class[2].f1, 0.0);
+        assert!(e.macro_f1.is_finite());
+    }
+
+    #[test]
+    fn folds_are_stratified_and_seeded() {
+        let targets: Vec<usize> = (0..30).map(|i| if i < 20 { 0 } else { 1 }).collect();
+        let folds = stratified_folds(&targets, 5, 1);
+        for fold in 0..5 {
+            let class0 = (0..30)
+                .filter(|&i| folds[i] == fold && targets[i] == 0)
+                .count();
+            let class1 = (0..30)
+                .filter(|&i| folds[i] == fold && targets[i] == 1)
+                .count();
+            assert_eq!((class0, class1), (4, 2));
+        }
+        assert_eq!(folds, stratified_folds(&targets, 5, 1));
+        assert_ne!(folds, stratified_folds(&targets, 5, 2));
+    }
+}

@@ -1,0 +1,24 @@
+//! kzstance: sentence-level stance classification for news about Kazakhstan between
+//! Russia and the West.
+//!
+//! The pipeline, one module a stage: [`sentence`] splitting → [`tokenize`] (lower-case,
+//! Snowball stems, word n-grams) → [`tfidf`] → [`classifier`] (multinomial logistic
+//! regression) → [`model`] (labels, probabilities, per-article aggregates). Around it:
+//! [`data`] loads labeled CSVs, [`train`] fits and cross-validates, [`evaluate`] scores,
+//! [`persist`] reads and writes the model file, [`output`] shapes results for machines.
+//! The library never prints; the `kzstance` binary is a thin shell over it.
+
+pub mod classifier;
+pub mod data;
+pub mod error;
+pub mod evaluate;
+pub mod model;
+pub mod output;
+pub mod persist;
+pub mod sentence;
+pub mod tfidf;
+pub mod tokenize;
+pub mod train;
+
+pub use error::{Error, Result};
+pub use model::Model;

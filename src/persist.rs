@@ -1,0 +1,270 @@
+//! Persistence: the versioned JSON model file. Reading checks the format name, the
+//! version, every dimension and that every number is finite; writing is atomic (a
+//! temporary file in the same directory, then a rename), so a failed write never leaves a
+//! half-written model or replaces a good one. Not training and not prediction.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::classifier::Classifier;
+use crate::error::{Error, Result};
+use crate::model::{Model, ModelCard};
+use crate::tfidf::Tfidf;
+use crate::tokenize::{Tokenizer, TokenizerParams};
+
+/// The `format` every model file carries.
+pub const FORMAT: &str = "kzstance-model";
+/// The one version of the file this build reads and writes.
+pub const VERSION: u64 = 1;
+
+/// The shipped default model, embedded at build time so it works from any directory.
+pub const DEFAULT_MODEL_JSON: &str = include_str!("../models/stance.json");
+/// How the embedded model is named in messages.
+pub const DEFAULT_MODEL_NAME: &str = "<built-in models/stance.json>";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    format: String,
+    version: u64,
+    labels: Vec<String>,
+    tokenizer: TokenizerParams,
+    vectorizer: VectorizerFile,
+    classifier: ClassifierFile,
+    card: ModelCard,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VectorizerFile {
+    sublinear_tf: bool,
+    vocabulary: Vec<String>,
+    idf: Vec<f64>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassifierFile {
+    intercepts: Vec<f64>,
+    /// One row per label, one weight per vocabulary entry.
+    weights: Vec<Vec<f64>>,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    format: Option<serde_json::Value>,
+    version: Option<serde_json::Value>,
+}
+
+/// The model file's JSON text.
+pub fn to_json(model: &Model) -> String {
+    let n_classes = model.labels().len();
+    let n_features = model.tfidf().len();
+    let weights = (0..n_classes)
+        .map(|c| {
+            (0..n_features)
+                .map(|f| model.classifier().weight(f, c))
+                .collect()
+        })
+        .collect();
+    let file = ModelFile {
+        format: FORMAT.to_string(),
+        version: VERSION,
+        labels: model.labels().to_vec(),
+        tokenizer: model.tokenizer().params().clone(),
+        vectorizer: VectorizerFile {
+            sublinear_tf: model.tfidf().sublinear_tf(),
+            vocabulary: model.tfidf().vocabulary().to_vec(),
+            idf: model.tfidf().idf().to_vec(),
+        },
+        classifier: ClassifierFile {
+            intercepts: model.classifier().intercepts().to_vec(),
+            weights,
+        },
+        card: model.card().clone(),
+    };
+    let mut json = serde_json::to_string(&file).expect("a model always serializes");
+    json.push('\n');
+    json
+}
+
+/// Writes `model` to `path` atomically.
+pub fn save(model: &Model, path: &Path) -> Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut temporary =
+        tempfile::NamedTempFile::new_in(&directory).map_err(|e| Error::io(&directory, e))?;
+    temporary
+        .write_all(to_json(model).as_bytes())
+        .and_then(|()| temporary.as_file().sync_all())
+        .map_err(|e| Error::io(temporary.path(), e))?;
+    temporary
+        .persist(path)
+        .map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Reads and checks the model file at `path`.
+pub fn load(path: &Path) -> Result<Model> {
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(text).map_err(|e| Error::ModelParse {
+        path: path.to_path_buf(),
+        problem: format!(
+            "not UTF-8 text (bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })?;
+    from_json(&text, path)
+}
+
+/// The embedded default model.
+pub fn load_default() -> Result<Model> {
+    from_json(DEFAULT_MODEL_JSON, Path::new(DEFAULT_MODEL_NAME))
+}
+
+/// Parses and checks model JSON; `path` names it in errors.
+pub fn from_json(text: &str, path: &Path) -> Result<Model> {
+    let parse_error = |e: serde_json::Error| Error::ModelParse {
+        path: path.to_path_buf(),
+        problem: e.to_string(),
+    };
+    let header: Header = serde_json::from_str(text).map_err(parse_error)?;
+    match header.format {
+        Some(serde_json::Value::String(format)) if format == FORMAT => {}
+        Some(other) => {
+            return Err(Error::ModelFormat {
+                path: path.to_path_buf(),
+                expected: FORMAT,
+                found: match other {
+                    serde_json::Value::String(s) => s,
+                    value => value.to_string(),
+                },
+            })
+        }
+        None => {
+            return Err(Error::ModelParse {
+                path: path.to_path_buf(),
+                problem: "no \"format\" field; is this a model file?".into(),
+            })
+        }
+    }
+    match header.version.as_ref().and_then(serde_json::Value::as_u64) {
+        Some(VERSION) => {}
+        Some(found) => {
+            return Err(Error::ModelVersion {
+                path: path.to_path_buf(),
+                found,
+                supported: VERSION,
+            })
+        }
+        None => {
+            return Err(Error::ModelParse {
+                path: path.to_path_buf(),
+                problem: "\"version\" is missing or not a whole number".into(),
+            })
+        }
+    }
+    let file: ModelFile = serde_json::from_str(text).map_err(parse_error)?;
+    validate(&file).map_err(|problem| Error::ModelInvalid {
+        path: path.to_path_buf(),
+        problem,
+    })?;
+    let n_classes = file.labels.len();
+    let n_features = file.vectorizer.vocabulary.len();
+    let mut weights = vec![0.0; n_features * n_classes];
+    for (c, row) in file.classifier.weights.iter().enumerate() {
+        for (f, &w) in row.iter().enumerate() {
+            weights[f * n_classes + c] = w;
+        }
+    }
+    Ok(Model::new(
+        file.labels,
+        Tokenizer::new(file.tokenizer),
+        Tfidf::new(
+            file.vectorizer.vocabulary,
+            file.vectorizer.idf,
+            file.vectorizer.sublinear_tf,
+        ),
+        Classifier::new(weights, file.classifier.intercepts, n_classes),
+        file.card,
+    ))
+}
+
+/// Describes the first inconsistency in a parsed file.
+fn validate(file: &ModelFile) -> std::result::Result<(), String> {
+    let n_classes = file.labels.len();
+    if n_classes < 2 {
+        return Err(format!("{n_classes} labels; a model needs at least 2"));
+    }
+    let mut sorted = file.labels.clone();
+    sorted.sort();
+    sorted.dedup();
+    if sorted.len() != n_classes {
+        return Err("labels repeat".into());
+    }
+    if file.tokenizer.ngram_max == 0 {
+        return Err("tokenizer.ngram_max is 0".into());
+    }
+    let vocabulary = &file.vectorizer.vocabulary;
+    let n_features = vocabulary.len();
+    if n_features == 0 {
+        return Err("the vocabulary is empty".into());
+    }
+    if vocabulary.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("the vocabulary is not sorted and unique".into());
+    }
+    if file.vectorizer.idf.len() != n_features {
+        return Err(format!(
+            "{} IDF values for {n_features} vocabulary entries",
+            file.vectorizer.idf.len()
+        ));
+    }
+    if file.classifier.intercepts.len() != n_classes {
+        return Err(format!(
+            "{} intercepts for {n_classes} labels",
+            file.classifier.intercepts.len()
+        ));
+    }
+    if file.classifier.weights.len() != n_classes {
+        return Err(format!(
+            "{} weight rows for {n_classes} labels",
+            file.classifier.weights.len()
+        ));
+    }
+    for (label, row) in file.labels.iter().zip(&file.classifier.weights) {
+        if row.len() != n_features {
+            return Err(format!(
+                "label '{label}' has {} weights for {n_features} vocabulary entries",
+                row.len()
+            ));
+        }
+    }
+    let numbers = file
+        .vectorizer
+        .idf
+        .iter()
+        .map(|v| ("vectorizer.idf", v))
+        .chain(
+            file.classifier
+                .intercepts
+                .iter()
+                .map(|v| ("classifier.intercepts", v)),
+        )
+        .chain(
+            file.classifier
+                .weights
+                .iter()
+                .flatten()
+                .map(|v| ("classifier.weights", v)),
+        );
+    for (field, value) in numbers {
+        if !value.is_finite() {
+            return Err(format!("{field} holds a non-finite number ({value})"));
+        }
+    }
+    Ok(())
+}

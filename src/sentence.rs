@@ -1,0 +1,314 @@
+//! Sentence splitting: article text in, byte spans of sentences out.
+//! Not tokenizing and not cleaning: every span points into the original text unchanged.
+//!
+//! Boundaries come from Unicode sentence segmentation (UAX #29), which already keeps
+//! decimals ("10.6%"), figures ("2,000-plus") and closing quotes together. On top of it:
+//! - every line break ends a sentence unless the line plainly runs on (it lacks final
+//!   punctuation and the next line starts in lower case), so headings, bylines and photo
+//!   credits stand alone while hard-wrapped paragraphs are rejoined;
+//! - a break right after a known abbreviation ("Mr.", "Gen.", "Jan.", "U.S.") is undone.
+
+use unicode_segmentation::UnicodeSegmentation;
+
+/// A sentence as a half-open byte range `start..end` into the text it came from,
+/// trimmed of surrounding white space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentenceSpan {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl SentenceSpan {
+    /// The sentence's text within `source`, the string the span was computed on.
+    pub fn text<'a>(&self, source: &'a str) -> &'a str {
+        &source[self.start..self.end]
+    }
+}
+
+/// Titles and shortenings that are followed by a name or a number, never by a sentence end.
+const TITLE_ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cpt", "sgt", "adm", "gov",
+    "sen", "rep", "rev", "st", "mt", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "no", "nos", "vs", "approx", "est", "fig", "vol", "pp", "jr",
+    "sr", "dept", "univ", "cf", "e.g", "i.e",
+];
+
+/// Words that, after a dotted acronym such as "U.S.", signal a new sentence rather than
+/// the rest of a name ("U.S. Treasury" continues, "U.S. The ministry" does not).
+const SENTENCE_STARTERS: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "it",
+    "its",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "you",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "but",
+    "and",
+    "or",
+    "so",
+    "yet",
+    "in",
+    "on",
+    "at",
+    "for",
+    "however",
+    "meanwhile",
+    "still",
+    "then",
+    "what",
+    "when",
+    "while",
+    "if",
+    "as",
+    "his",
+    "her",
+    "their",
+    "our",
+    "after",
+    "since",
+    "such",
+    "some",
+    "many",
+    "most",
+];
+
+/// Splits `text` into sentences. Spans are in order, do not overlap, lie on character
+/// boundaries, and together cover every non-white-space character of `text`.
+pub fn split_sentences(text: &str) -> Vec<SentenceSpan> {
+    let mut spans = Vec::new();
+    for (line_start, line) in logical_lines(text) {
+        split_line(text, line_start, line, &mut spans);
+    }
+    spans
+}
+
+/// Yields `(byte offset, text)` of each line, rejoining a hard-wrapped line with the next
+/// when it does not end a sentence and the next begins in lower case.
+fn logical_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut rest_start = 0;
+    std::iter::from_fn(move || {
+        if rest_start >= text.len() {
+            return None;
+        }
+        let start = rest_start;
+        let mut cursor = start;
+        loop {
+            let Some(offset) = text[cursor..].find('\n') else {
+                rest_start = text.len();
+                return Some((start, &text[start..]));
+            };
+            let newline = cursor + offset;
+            let line = text[cursor..newline].trim_end();
+            let next = &text[newline + 1..];
+            let next_trimmed = next.trim_start_matches([' ', '\t', '\r']);
+            let runs_on = !line.is_empty()
+                && !line.ends_with(is_final_punctuation)
+                && next_trimmed.chars().next().is_some_and(char::is_lowercase);
+            if runs_on {
+                cursor = newline + 1;
+                continue;
+            }
+            rest_start = newline + 1;
+            return Some((start, &text[start..newline]));
+        }
+    })
+}
+
+fn is_final_punctuation(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '!' | '?' | '…' | '"' | '\'' | '”' | '’' | '»' | ')' | ':' | ';'
+    )
+}
+
+/// Splits one logical line into sentences and appends their spans.
+fn split_line(text: &str, line_start: usize, line: &str, spans: &mut Vec<SentenceSpan>) {
+    let mut pending: Option<SentenceSpan> = None;
+    for (offset, piece) in line.split_sentence_bound_indices() {
+        let Some(span) = trimmed_span(line_start + offset, piece) else {
+            continue;
+        };
+        // Newlines inside a rejoined line are not sentence ends: glue UAX #29's line-break
+        // boundaries back together when the piece before lacks final punctuation.
+        pending = match pending {
+            Some(previous) if should_join(text, previous, span) => Some(SentenceSpan {
+                start: previous.start,
+                end: span.end,
+            }),
+            Some(previous) => {
+                spans.push(previous);
+                Some(span)
+            }
+            None => Some(span),
+        };
+    }
+    spans.extend(pending);
+}
+
+fn trimmed_span(start: usize, piece: &str) -> Option<SentenceSpan> {
+    let leading = piece.len() - piece.trim_start().len();
+    let trimmed = piece.trim();
+    (!trimmed.is_empty()).then(|| SentenceSpan {
+        start: start + leading,
+        end: start + leading + trimmed.len(),
+    })
+}
+
+/// Whether the boundary between `previous` and `next` is a false one.
+fn should_join(text: &str, previous: SentenceSpan, next: SentenceSpan) -> bool {
+    let before = previous.text(text);
+    let after = next.text(text);
+    if !before.ends_with(is_final_punctuation) {
+        return true;
+    }
+    let Some(stem) = before.strip_suffix('.') else {
+        return false;
+    };
+    let last_word = stem
+        .rsplit(|c: char| c.is_whitespace() || c == '(' || c == '“' || c == '"')
+        .next()
+        .unwrap_or("");
+    let lower = last_word.to_lowercase();
+    if TITLE_ABBREVIATIONS.contains(&lower.as_str()) {
+        return true;
+    }
+    if is_initial_or_acronym(last_word) {
+        let next_word: String = after
+            .chars()
+            .take_while(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase();
+        return !SENTENCE_STARTERS.contains(&next_word.as_str());
+    }
+    false
+}
+
+/// "J" (an initial) or "U.S" / "U.N" / "E.U" (dotted capitals).
+fn is_initial_or_acronym(word: &str) -> bool {
+    let mut letters = 0;
+    let mut previous_was_letter = false;
+    for c in word.chars() {
+        if c.is_uppercase() && !previous_was_letter {
+            letters += 1;
+            previous_was_letter = true;
+        } else if c == '.' && previous_was_letter {
+            previous_was_letter = false;
+        } else {
+            return false;
+        }
+    }
+    letters >= 1 && previous_was_letter
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sentences(text: &str) -> Vec<&str> {
+        split_sentences(text)
+            .into_iter()
+            .map(|s| s.text(text))
+            .collect()
+    }
+
+    #[test]
+    fn splits_plain_sentences() {
+        assert_eq!(
+            sentences("Astana abstained. Moscow was displeased! Was it?"),
+            vec!["Astana abstained.", "Moscow was displeased!", "Was it?"]
+        );
+    }
+
+    #[test]
+    fn keeps_abbreviations_inside_a_sentence() {
+        assert_eq!(
+            sentences(
+                "Mr. Tokayev met Gen. Ivanov on Jan. 5 in Astana. The U.S. Treasury watched."
+            ),
+            vec![
+                "Mr. Tokayev met Gen. Ivanov on Jan. 5 in Astana.",
+                "The U.S. Treasury watched."
+            ]
+        );
+        assert_eq!(
+            sentences("The envoy visited the U.S. The ministry said nothing."),
+            vec!["The envoy visited the U.S.", "The ministry said nothing."]
+        );
+    }
+
+    #[test]
+    fn keeps_figures_and_decimals_together() {
+        assert_eq!(
+            sentences("Exports rose 10.6% to $21.6 million. The 2,000-plus troops left."),
+            vec![
+                "Exports rose 10.6% to $21.6 million.",
+                "The 2,000-plus troops left."
+            ]
+        );
+    }
+
+    #[test]
+    fn closing_quotes_stay_with_their_sentence() {
+        assert_eq!(
+            sentences("“We will not help,” he said. “Never.” She agreed."),
+            vec!["“We will not help,” he said.", "“Never.”", "She agreed."]
+        );
+    }
+
+    #[test]
+    fn lines_without_final_punctuation_stand_alone() {
+        let text =
+            "The price of friendship\n\nBy Aigerim Sadykova\nPhoto: Reuters\nThe talks ended.";
+        assert_eq!(
+            sentences(text),
+            vec![
+                "The price of friendship",
+                "By Aigerim Sadykova",
+                "Photo: Reuters",
+                "The talks ended."
+            ]
+        );
+    }
+
+    #[test]
+    fn hard_wrapped_lines_are_rejoined() {
+        let text =
+            "Kazakhstan will not help Russia\nevade sanctions, the official said.\nNext one.";
+        assert_eq!(
+            sentences(text),
+            vec![
+                "Kazakhstan will not help Russia\nevade sanctions, the official said.",
+                "Next one."
+            ]
+        );
+    }
+
+    #[test]
+    fn spans_point_into_the_original_text() {
+        let text = "  First one.\r\n\r\n  Second one.  ";
+        let spans = split_sentences(text);
+        assert_eq!(
+            spans,
+            vec![
+                SentenceSpan { start: 2, end: 12 },
+                SentenceSpan { start: 18, end: 29 }
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_and_blank_text_has_no_sentences() {
+        assert!(split_sentences("").is_empty());
+        assert!(split_sentences(" \n\t\n ").is_empty());
+    }
+}

@@ -1,0 +1,203 @@
+//! Training: labeled sentences in, a fitted [`Model`] and its cross-validation report out.
+//! Cross-validation refits the vectorizer inside every fold, so no fold sees IDF figures
+//! from the rows it is scored on. Folds run in parallel. Not file I/O.
+
+use rayon::prelude::*;
+
+use crate::classifier::ClassifierParams;
+use crate::data::LabeledData;
+use crate::error::{Error, Result};
+use crate::evaluate::{evaluate, stratified_folds, Evaluation};
+use crate::model::{argmax, CrossValidationSummary, Model, ModelCard};
+use crate::tfidf::TfidfParams;
+use crate::tokenize::{Tokenizer, TokenizerParams};
+
+/// Everything that decides a trained model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainParams {
+    pub tokenizer: TokenizerParams,
+    pub tfidf: TfidfParams,
+    pub classifier: ClassifierParams,
+    /// Cross-validation folds; 0 or 1 skips cross-validation; defaults to `5`.
+    pub folds: usize,
+    /// Seed for fold assignment and oversampling; defaults to `42`.
+    pub seed: u64,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            tokenizer: TokenizerParams::default(),
+            tfidf: TfidfParams {
+                min_df: 2,
+                max_df: 1.0,
+                max_features: Some(20_000),
+                sublinear_tf: true,
+            },
+            classifier: ClassifierParams::default(),
+            folds: 5,
+            seed: 42,
+        }
+    }
+}
+
+/// A trained model and, when folds were asked for, its cross-validation figures.
+pub struct Trained {
+    pub model: Model,
+    pub cross_validation: Option<Evaluation>,
+}
+
+/// Where the training data came from, for the model card.
+pub struct Provenance {
+    pub data_name: String,
+    pub text_column: String,
+    pub label_column: String,
+    /// `YYYY-MM-DD`.
+    pub trained_on: String,
+}
+
+/// Cross-validates (when `params.folds >= 2`) and then fits on all rows.
+pub fn train(data: &LabeledData, params: &TrainParams, provenance: Provenance) -> Result<Trained> {
+    let labels = data.label_set();
+    check(data, &labels, params)?;
+    let targets = data.targets(&labels)?;
+    let tokenizer = Tokenizer::new(params.tokenizer.clone());
+    let features: Vec<Vec<String>> = data
+        .texts
+        .par_iter()
+        .map(|t| tokenizer.features(t))
+        .collect();
+    let classifier_params = ClassifierParams {
+        seed: params.seed,
+        ..params.classifier.clone()
+    };
+
+    let cross_validation = if params.folds >= 2 {
+        Some(cross_validate(
+            &features,
+            &targets,
+            &labels,
+            params,
+            &classifier_params,
+        )?)
+    } else {
+        None
+    };
+
+    let (tfidf, classifier) = fit_parts(
+        &features,
+        &targets,
+        labels.len(),
+        params,
+        &classifier_params,
+    )?;
+    let card = ModelCard {
+        training_data: provenance.data_name,
+        training_sha256: data.sha256.clone(),
+        rows_per_label: data.counts(),
+        text_column: provenance.text_column,
+        label_column: provenance.label_column,
+        seed: params.seed,
+        alpha: params.classifier.alpha,
+        min_df: params.tfidf.min_df,
+        max_df: params.tfidf.max_df,
+        max_features: params.tfidf.max_features,
+        balance_classes: params.classifier.balance_classes,
+        cross_validation: cross_validation.as_ref().map(|e| CrossValidationSummary {
+            folds: params.folds,
+            accuracy: e.accuracy,
+            macro_f1: e.macro_f1,
+            f1_per_label: labels
+                .iter()
+                .cloned()
+                .zip(e.per_class.iter().map(|m| m.f1))
+                .collect(),
+        }),
+        crate_version: env!("CARGO_PKG_VERSION").to_string(),
+        trained_on: provenance.trained_on,
+    };
+    Ok(Trained {
+        model: Model::new(labels, tokenizer, tfidf, classifier, card),
+        cross_validation,
+    })
+}
+
+fn check(data: &LabeledData, labels: &[String], params: &TrainParams) -> Result<()> {
+    if labels.len() < 2 {
+        return Err(Error::SingleClass {
+            label: labels.first().cloned().unwrap_or_default(),
+        });
+    }
+    if params.tokenizer.ngram_max == 0 {
+        return Err(Error::InvalidParam {
+            name: "ngrams",
+            value: "0".into(),
+            expected: "at least 1",
+        });
+    }
+    if params.folds >= 2 {
+        for (label, count) in data.counts() {
+            if count < params.folds {
+                return Err(Error::TooFewForFolds {
+                    label,
+                    count,
+                    folds: params.folds,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn fit_parts(
+    features: &[Vec<String>],
+    targets: &[usize],
+    n_classes: usize,
+    params: &TrainParams,
+    classifier_params: &ClassifierParams,
+) -> Result<(crate::tfidf::Tfidf, crate::classifier::Classifier)> {
+    let tfidf = params.tfidf.fit(features)?;
+    let rows: Vec<_> = features.iter().map(|f| tfidf.transform(f)).collect();
+    let classifier = classifier_params.fit(&rows, targets, n_classes, tfidf.len())?;
+    Ok((tfidf, classifier))
+}
+
+/// Stratified k-fold cross-validation; predictions of all folds pooled into one report.
+fn cross_validate(
+    features: &[Vec<String>],
+    targets: &[usize],
+    labels: &[String],
+    params: &TrainParams,
+    classifier_params: &ClassifierParams,
+) -> Result<Evaluation> {
+    let folds = stratified_folds(targets, params.folds, params.seed);
+    let fold_predictions: Vec<Vec<(usize, usize)>> = (0..params.folds)
+        .into_par_iter()
+        .map(|fold| {
+            let (train_rows, test_rows): (Vec<usize>, Vec<usize>) =
+                (0..targets.len()).partition(|&i| folds[i] != fold);
+            let train_features: Vec<Vec<String>> =
+                train_rows.iter().map(|&i| features[i].clone()).collect();
+            let train_targets: Vec<usize> = train_rows.iter().map(|&i| targets[i]).collect();
+            let (tfidf, classifier) = fit_parts(
+                &train_features,
+                &train_targets,
+                labels.len(),
+                params,
+                classifier_params,
+            )?;
+            Ok(test_rows
+                .iter()
+                .map(|&i| {
+                    let p = classifier.probabilities(&tfidf.transform(&features[i]));
+                    (i, argmax(&p))
+                })
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    let mut predicted = vec![0; targets.len()];
+    for (i, p) in fold_predictions.into_iter().flatten() {
+        predicted[i] = p;
+    }
+    Ok(evaluate(labels, targets, &predicted))
+}

@@ -1,0 +1,358 @@
+//! `kzstance classify`: every format, every input kind, agreement between formats,
+//! threads, pipes, and robustness to synonym-spun rewrites.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::util::{read, repo_file, Scratch};
+
+const ARTICLES: [&str; 4] = [
+    "data/articles/balancing-analysis.txt",
+    "data/articles/independence-report.txt",
+    "data/articles/kremlin-commentary.txt",
+    "data/articles/mixed-feature.txt",
+];
+
+fn article(i: usize) -> String {
+    repo_file(ARTICLES[i]).display().to_string()
+}
+
+#[test]
+fn json_output_has_the_documented_shape_and_consistent_numbers() {
+    let scratch = Scratch::new();
+    let path = article(3);
+    let text = String::from_utf8(read(std::path::Path::new(&path))).unwrap();
+    let out = scratch
+        .run(&["classify", "--format", "json", &path])
+        .success()
+        .json();
+    let articles = out.as_array().unwrap();
+    assert_eq!(articles.len(), 1);
+    let a = &articles[0];
+    assert_eq!(a["source"], path.as_str());
+    let sentences = a["sentences"].as_array().unwrap();
+    assert!(sentences.len() >= 15, "{} sentences", sentences.len());
+    let mut means = [0.0f64; 3];
+    let labels = ["neutral_balancing", "pro_independence", "pro_kremlin"];
+    for (i, s) in sentences.iter().enumerate() {
+        assert_eq!(s["index"], i);
+        let (start, end) = (
+            s["start"].as_u64().unwrap() as usize,
+            s["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(s["text"], &text[start..end]);
+        let probabilities = s["probabilities"].as_object().unwrap();
+        let sum: f64 = probabilities.values().map(|v| v.as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-9, "probabilities sum to {sum}");
+        let best = probabilities
+            .iter()
+            .max_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap()))
+            .unwrap()
+            .0;
+        assert_eq!(s["label"], best.as_str());
+        for (m, label) in means.iter_mut().zip(labels) {
+            *m += probabilities[label].as_f64().unwrap() / sentences.len() as f64;
+        }
+    }
+    let aggregate = &a["aggregate"];
+    assert_eq!(aggregate["sentences"], sentences.len());
+    let stance = aggregate["stance_index"].as_f64().unwrap();
+    assert!((stance - (means[1] - means[2])).abs() < 1e-9);
+    for (m, label) in means.iter().zip(labels) {
+        assert!((aggregate["mean_probabilities"][label].as_f64().unwrap() - m).abs() < 1e-9);
+    }
+    let share_sum: f64 = labels
+        .iter()
+        .map(|l| aggregate["shares"][l].as_f64().unwrap())
+        .sum();
+    assert!((share_sum - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn shipped_model_reads_the_example_articles_by_orientation() {
+    let scratch = Scratch::new();
+    let out = scratch
+        .run(&[
+            "classify",
+            "--format",
+            "jsonl",
+            &article(2),
+            &article(0),
+            &article(1),
+        ])
+        .success();
+    let stances: Vec<f64> = out
+        .stdout()
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["aggregate"]["stance_index"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    let (kremlin, balancing, independence) = (stances[0], stances[1], stances[2]);
+    assert!(
+        kremlin < balancing && balancing < independence,
+        "stance indices {stances:?}"
+    );
+    assert!(
+        kremlin < 0.0 && independence > 0.0,
+        "stance indices {stances:?}"
+    );
+}
+
+#[test]
+fn all_formats_agree_on_every_label() {
+    let scratch = Scratch::new();
+    let inputs = [article(0), article(3)];
+    let args = |format: &'static str| -> Vec<String> {
+        let mut a = vec!["classify".to_string(), "--format".into(), format.into()];
+        a.extend(inputs.iter().cloned());
+        a
+    };
+    let run = |format| {
+        let owned = args(format);
+        let borrowed: Vec<&str> = owned.iter().map(String::as_str).collect();
+        scratch.run(&borrowed).success()
+    };
+    let json = run("json").json();
+    let from_json: Vec<String> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| {
+            a["sentences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["label"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let jsonl = run("jsonl").stdout();
+    let from_jsonl: Vec<String> = jsonl
+        .lines()
+        .flat_map(|line| {
+            let a: serde_json::Value = serde_json::from_str(line).unwrap();
+            a["sentences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["label"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let csv_out = run("csv").stdout();
+    let mut reader = csv::Reader::from_reader(csv_out.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "source");
+    let label_column = headers.iter().position(|h| h == "label").unwrap();
+    let text_column = headers.iter().position(|h| h == "text").unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let from_csv: Vec<String> = records
+        .iter()
+        .map(|r| r[label_column].to_string())
+        .collect();
+    let table = run("table").stdout();
+    let from_table: Vec<String> = table
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('┆').map(str::trim).collect();
+            (cells.len() >= 4
+                && cells[0]
+                    .trim_start_matches('│')
+                    .trim()
+                    .parse::<usize>()
+                    .is_ok())
+            .then(|| cells[1].to_string())
+        })
+        .collect();
+    assert!(!from_json.is_empty());
+    assert_eq!(from_json, from_jsonl);
+    assert_eq!(from_json, from_csv);
+    assert_eq!(from_json, from_table);
+    // CSV text round-trips exactly, quotes and all.
+    let json_texts: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| {
+            a["sentences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["text"].as_str().unwrap())
+        })
+        .collect();
+    let csv_texts: Vec<&str> = records.iter().map(|r| &r[text_column]).collect();
+    assert_eq!(json_texts, csv_texts);
+}
+
+#[test]
+fn csv_output_escapes_quotes_and_newlines() {
+    let scratch = Scratch::new();
+    let text = "He said \"never, ever\" to Moscow\nand left.\n";
+    let out = scratch
+        .run_with_stdin(&["classify", "--format", "csv"], Some(text.as_bytes()))
+        .success();
+    let stdout = out.stdout();
+    let mut reader = csv::Reader::from_reader(stdout.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][0], "-");
+    assert_eq!(&rows[0][4], "He said \"never, ever\" to Moscow\nand left.");
+}
+
+#[test]
+fn directories_expand_to_sorted_txt_files_and_stdin_is_read() {
+    let scratch = Scratch::new();
+    scratch.write("dir/b.txt", "Second article.");
+    scratch.write("dir/a.txt", "First article.");
+    scratch.write("dir/skip.md", "Not an article.");
+    let out = scratch
+        .run(&["classify", "--format", "jsonl", "dir"])
+        .success()
+        .stdout();
+    let sources: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["source"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(sources, vec!["dir/a.txt", "dir/b.txt"]);
+    let stdin = scratch
+        .run_with_stdin(
+            &["classify", "--format", "json", "-"],
+            Some(b"From standard input."),
+        )
+        .success()
+        .json();
+    assert_eq!(stdin[0]["source"], "-");
+    assert_eq!(stdin[0]["sentences"][0]["text"], "From standard input.");
+}
+
+#[test]
+fn jsonl_input_reads_one_article_per_line() {
+    let scratch = Scratch::new();
+    let input = b"{\"id\": \"a1\", \"text\": \"Astana abstained. Moscow sent troops.\"}\n\n{\"id\": 7, \"text\": \"Kyiv got aid.\"}\n";
+    let out = scratch
+        .run_with_stdin(
+            &["classify", "--input-format", "jsonl", "--format", "jsonl"],
+            Some(input),
+        )
+        .success()
+        .stdout();
+    let records: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["source"], "a1");
+    assert_eq!(records[0]["aggregate"]["sentences"], 2);
+    assert_eq!(records[1]["source"], "7");
+}
+
+#[test]
+fn one_thread_and_many_threads_give_identical_output() {
+    let scratch = Scratch::new();
+    let mut corpus = String::new();
+    for i in 0..300 {
+        let text = String::from_utf8(read(&repo_file(ARTICLES[i % 4]))).unwrap();
+        corpus.push_str(&serde_json::json!({"id": i, "text": text}).to_string());
+        corpus.push('\n');
+    }
+    let run = |threads: &str| {
+        scratch
+            .run_with_stdin(
+                &[
+                    "classify",
+                    "--input-format",
+                    "jsonl",
+                    "--format",
+                    "jsonl",
+                    "--threads",
+                    threads,
+                ],
+                Some(corpus.as_bytes()),
+            )
+            .success()
+            .output
+            .stdout
+    };
+    let one = run("1");
+    assert_eq!(one.iter().filter(|&&b| b == b'\n').count(), 300);
+    assert!(one == run("2"), "1-thread and 2-thread output differ");
+    assert!(one == run("4"), "1-thread and 4-thread output differ");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_success() {
+    let mut corpus = String::new();
+    for i in 0..2000 {
+        corpus.push_str(&format!(
+            "{{\"id\": {i}, \"text\": \"Sentence one. Sentence two.\"}}\n"
+        ));
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kzstance"))
+        .args(["classify", "--input-format", "jsonl", "--format", "jsonl"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(corpus.as_bytes());
+    });
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'));
+    // stdout is dropped here, closing the pipe like `| head -1`.
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_synonym_spun_rewrite_keeps_its_stance_index() {
+    let scratch = Scratch::new();
+    let original = repo_file("tests/fixtures/spun-original.txt");
+    let rewrite = repo_file("tests/fixtures/spun-rewrite.txt");
+    let out = scratch
+        .run(&[
+            "classify",
+            "--format",
+            "jsonl",
+            original.to_str().unwrap(),
+            rewrite.to_str().unwrap(),
+        ])
+        .success()
+        .stdout();
+    let stances: Vec<f64> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["aggregate"]["stance_index"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        (stances[0] - stances[1]).abs() <= 0.05,
+        "stance indices {stances:?}"
+    );
+}

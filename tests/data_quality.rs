@@ -1,0 +1,148 @@
+//! The shipped labeled data: size, balance, near-duplicates within the training file, and
+//! no leakage between the training and held-out files.
+
+use std::collections::BTreeMap;
+
+use crate::util::repo_file;
+
+const LABELS: [&str; 3] = ["neutral_balancing", "pro_independence", "pro_kremlin"];
+
+struct Row {
+    id: String,
+    text: String,
+    label: String,
+}
+
+fn load(path: &str) -> Vec<Row> {
+    let mut reader = csv::Reader::from_path(repo_file(path)).unwrap();
+    assert_eq!(reader.headers().unwrap(), vec!["id", "text", "label"]);
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            Row {
+                id: r[0].to_string(),
+                text: r[1].to_string(),
+                label: r[2].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Lower-cased word set as sorted, deduplicated hashes.
+fn token_set(text: &str) -> Vec<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut set: Vec<u64> = text
+        .to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            w.hash(&mut h);
+            h.finish()
+        })
+        .collect();
+    set.sort_unstable();
+    set.dedup();
+    set
+}
+
+fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let (mut i, mut j, mut common) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - common;
+    if union == 0 {
+        1.0
+    } else {
+        common as f64 / union as f64
+    }
+}
+
+#[test]
+fn jaccard_is_right_on_hand_checked_sets() {
+    let a = token_set("Astana will not help Moscow");
+    let b = token_set("astana will NOT help moscow!");
+    assert_eq!(jaccard(&a, &b), 1.0);
+    let c = token_set("Astana will help Moscow");
+    assert!((jaccard(&a, &c) - 0.8).abs() < 1e-12);
+}
+
+#[test]
+fn training_file_is_large_balanced_and_free_of_near_duplicates() {
+    let rows = load("data/stance.csv");
+    assert!(rows.len() >= 2000, "{} rows", rows.len());
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for row in &rows {
+        assert!(
+            LABELS.contains(&row.label.as_str()),
+            "{}: unknown label {}",
+            row.id,
+            row.label
+        );
+        *counts.entry(&row.label).or_default() += 1;
+    }
+    for label in LABELS {
+        assert!(
+            counts.get(label).copied().unwrap_or(0) >= 550,
+            "label counts {counts:?}"
+        );
+    }
+    let sets: Vec<Vec<u64>> = rows.iter().map(|r| token_set(&r.text)).collect();
+    let mut with_twin = vec![false; rows.len()];
+    for i in 0..rows.len() {
+        for j in i + 1..rows.len() {
+            if jaccard(&sets[i], &sets[j]) >= 0.8 {
+                with_twin[i] = true;
+                with_twin[j] = true;
+            }
+        }
+    }
+    let twins: Vec<&str> = rows
+        .iter()
+        .zip(&with_twin)
+        .filter(|(_, t)| **t)
+        .map(|(r, _)| r.id.as_str())
+        .collect();
+    assert!(
+        twins.len() * 100 <= rows.len(),
+        "{} rows have a near-duplicate: {twins:?}",
+        twins.len()
+    );
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), rows.len(), "ids repeat");
+}
+
+#[test]
+fn held_out_file_is_large_enough_and_shares_no_near_duplicate_with_training() {
+    let train = load("data/stance.csv");
+    let test = load("data/stance-test.csv");
+    assert!(test.len() >= 400, "{} held-out rows", test.len());
+    for label in LABELS {
+        assert!(
+            test.iter().any(|r| r.label == label),
+            "no {label} in the held-out file"
+        );
+    }
+    let train_sets: Vec<Vec<u64>> = train.iter().map(|r| token_set(&r.text)).collect();
+    for row in &test {
+        let set = token_set(&row.text);
+        if let Some(k) = train_sets.iter().position(|t| jaccard(t, &set) >= 0.8) {
+            panic!(
+                "held-out {} is a near-duplicate of training {}:\n  {}\n  {}",
+                row.id, train[k].id, row.text, train[k].text
+            );
+        }
+    }
+}

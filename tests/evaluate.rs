@@ -1,0 +1,105 @@
+//! `kzstance evaluate`: table and JSON figures on labeled data.
+
+use crate::util::{repo_file, Scratch};
+
+#[test]
+fn json_figures_are_consistent() {
+    let scratch = Scratch::new();
+    let data = repo_file("data/stance-test.csv");
+    let out = scratch
+        .run(&[
+            "evaluate",
+            "--data",
+            data.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let labels: Vec<&str> = out["confusion"]["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        vec!["neutral_balancing", "pro_independence", "pro_kremlin"]
+    );
+    let matrix = out["confusion"]["matrix"].as_array().unwrap();
+    let total: u64 = matrix
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
+        .sum();
+    let diagonal: u64 = (0..3).map(|i| matrix[i][i].as_u64().unwrap()).sum();
+    let accuracy = out["accuracy"].as_f64().unwrap();
+    assert!((accuracy - diagonal as f64 / total as f64).abs() < 1e-12);
+    let mut f1_sum = 0.0;
+    for (i, label) in labels.iter().enumerate() {
+        let class = &out["per_class"][label];
+        let support: u64 = matrix[i]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(class["support"].as_u64().unwrap(), support);
+        f1_sum += class["f1"].as_f64().unwrap();
+    }
+    assert!((out["macro_f1"].as_f64().unwrap() - f1_sum / 3.0).abs() < 1e-12);
+}
+
+/// The bar for the shipped model on the held-out file.
+#[test]
+fn shipped_model_meets_the_held_out_targets() {
+    let scratch = Scratch::new();
+    let data = repo_file("data/stance-test.csv");
+    let out = scratch
+        .run(&[
+            "evaluate",
+            "--data",
+            data.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let macro_f1 = out["macro_f1"].as_f64().unwrap();
+    assert!(
+        macro_f1 >= MIN_TEST_MACRO_F1,
+        "held-out macro-F1 {macro_f1}"
+    );
+}
+
+/// Regression floor for the held-out macro-F1 of the shipped model.
+const MIN_TEST_MACRO_F1: f64 = 0.70;
+
+#[test]
+fn table_output_lists_every_label() {
+    let scratch = Scratch::new();
+    scratch.write("d.csv", "text,label\nAstana abstained at the UN.,neutral_balancing\nMoscow sent troops to Almaty.,pro_kremlin\n");
+    let out = scratch
+        .run(&["evaluate", "--data", "d.csv"])
+        .success()
+        .stdout();
+    for needle in [
+        "2 rows of d.csv",
+        "accuracy",
+        "macro-F1",
+        "neutral_balancing",
+        "pro_kremlin",
+        "confusion matrix",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn labels_the_model_lacks_are_refused() {
+    let scratch = Scratch::new();
+    scratch.write("d.csv", "text,label\nA fine day.,positive\n");
+    scratch.run(&["evaluate", "--data", "d.csv"]).fails_with(
+        1,
+        &["the data's labels [\"positive\"] are not the model's labels"],
+    );
+}

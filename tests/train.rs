@@ -1,0 +1,185 @@
+//! `kzstance train`: the report, the model file, determinism and the shipped model.
+
+use crate::util::{read, repo, run_in, small_training_csv, Scratch};
+
+#[test]
+fn trains_reports_cross_validation_and_writes_a_usable_model() {
+    let scratch = Scratch::new();
+    scratch.write("train.csv", small_training_csv());
+    let run = scratch
+        .run(&[
+            "train",
+            "--data",
+            "train.csv",
+            "--out",
+            "model.json",
+            "--folds",
+            "3",
+            "--min-df",
+            "1",
+        ])
+        .success();
+    let stdout = run.stdout();
+    for needle in [
+        "3-fold cross-validation on 18 rows",
+        "macro-F1",
+        "confusion matrix",
+        "pro_kremlin",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
+    }
+    let model: serde_json::Value =
+        serde_json::from_slice(&read(&scratch.path("model.json"))).unwrap();
+    assert_eq!(model["format"], "kzstance-model");
+    assert_eq!(model["version"], 1);
+    assert_eq!(model["card"]["training_data"], "train.csv");
+    assert_eq!(model["card"]["cross_validation"]["folds"], 3);
+    let classified = scratch
+        .run_with_stdin(
+            &["classify", "--model", "model.json", "--format", "json"],
+            Some(b"Thousands rallied in support of Ukraine. The ministry urged both sides to negotiate."),
+        )
+        .success()
+        .json();
+    let sentences = classified[0]["sentences"].as_array().unwrap();
+    assert_eq!(sentences[0]["label"], "pro_independence");
+    assert_eq!(sentences[1]["label"], "neutral_balancing");
+}
+
+#[test]
+fn cross_validation_json_has_the_evaluation_shape() {
+    let scratch = Scratch::new();
+    scratch.write("train.csv", small_training_csv());
+    let report = scratch
+        .run(&[
+            "train",
+            "--data",
+            "train.csv",
+            "--out",
+            "m.json",
+            "--folds",
+            "3",
+            "--min-df",
+            "1",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let accuracy = report["accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy));
+    assert_eq!(report["confusion"]["labels"].as_array().unwrap().len(), 3);
+    let total: u64 = report["confusion"]["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
+        .sum();
+    assert_eq!(total, 18);
+}
+
+#[test]
+fn any_label_column_trains_a_model() {
+    let scratch = Scratch::new();
+    let mut csv = String::from("text,sentiment\n");
+    for i in 0..6 {
+        csv.push_str(&format!("a wonderful hopeful day number {i},positive\n"));
+        csv.push_str(&format!("a terrible gloomy night number {i},negative\n"));
+    }
+    scratch.write("sentiment.csv", csv);
+    scratch
+        .run(&[
+            "train",
+            "--data",
+            "sentiment.csv",
+            "--label-column",
+            "sentiment",
+            "--out",
+            "s.json",
+            "--folds",
+            "2",
+        ])
+        .success();
+    let out = scratch
+        .run_with_stdin(
+            &["classify", "--model", "s.json", "--format", "json"],
+            Some(b"What a hopeful day."),
+        )
+        .success()
+        .json();
+    assert_eq!(out[0]["sentences"][0]["label"], "positive");
+    assert!(
+        out[0]["aggregate"]["stance_index"].is_null(),
+        "no stance labels, no stance index"
+    );
+}
+
+#[test]
+fn same_data_settings_and_seed_give_a_byte_identical_model() {
+    let scratch = Scratch::new();
+    scratch.write("train.csv", small_training_csv());
+    let env = [("SOURCE_DATE_EPOCH", "1767225600")];
+    for out in ["a.json", "b.json"] {
+        let args = [
+            "train",
+            "--data",
+            "train.csv",
+            "--out",
+            out,
+            "--folds",
+            "3",
+            "--min-df",
+            "1",
+        ];
+        run_in(&scratch.path(""), &args, None, &env).success();
+    }
+    assert!(
+        read(&scratch.path("a.json")) == read(&scratch.path("b.json")),
+        "two runs differ"
+    );
+    let other_seed = [
+        "train",
+        "--data",
+        "train.csv",
+        "--out",
+        "c.json",
+        "--folds",
+        "3",
+        "--min-df",
+        "1",
+        "--seed",
+        "7",
+    ];
+    run_in(&scratch.path(""), &other_seed, None, &env).success();
+    let a: serde_json::Value = serde_json::from_slice(&read(&scratch.path("a.json"))).unwrap();
+    let c: serde_json::Value = serde_json::from_slice(&read(&scratch.path("c.json"))).unwrap();
+    assert_eq!(c["card"]["seed"], 7);
+    assert_ne!(a["card"]["seed"], c["card"]["seed"]);
+}
+
+/// The shipped model is exactly what the documented command produces (the training date
+/// aside, which records when it was run).
+#[test]
+fn shipped_model_is_reproduced_by_the_documented_command() {
+    let scratch = Scratch::new();
+    let out = scratch.path("stance.json");
+    let out = out.to_str().unwrap();
+    run_in(
+        &repo(),
+        &["train", "--data", "data/stance.csv", "--out", out],
+        None,
+        &[],
+    )
+    .success();
+    let mut rebuilt: serde_json::Value =
+        serde_json::from_slice(&read(&scratch.path("stance.json"))).unwrap();
+    let mut shipped: serde_json::Value =
+        serde_json::from_slice(&read(&repo().join("models/stance.json"))).unwrap();
+    for model in [&mut rebuilt, &mut shipped] {
+        model["card"]["trained_on"] = serde_json::Value::Null;
+    }
+    assert!(
+        rebuilt == shipped,
+        "models/stance.json differs from a fresh training run; retrain with the README command"
+    );
+}
