@@ -34,6 +34,12 @@ enum Command {
     Evaluate(cmd::evaluate::Args),
     /// Show the model card and the terms that weigh most for each label
     Inspect(cmd::inspect::Args),
+    /// Show which terms pushed each sentence toward its label
+    Explain(cmd::explain::Args),
+    /// Pick the unlabeled sentences the model is least sure of, as a CSV to label
+    Suggest(cmd::suggest::Args),
+    /// Write a self-contained HTML report of classified articles
+    Report(cmd::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +49,9 @@ fn main() -> ExitCode {
         Command::Classify(args) => cmd::classify::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
+        Command::Suggest(args) => cmd::suggest::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -68,6 +68,7 @@ pub struct ModelCard {
     pub label_column: String,
     pub seed: u64,
     pub alpha: f64,
+    pub max_iterations: u64,
     pub min_df: usize,
     pub max_df: f64,
     pub max_features: Option<usize>,

@@ -99,6 +99,7 @@ pub fn train(data: &LabeledData, params: &TrainParams, provenance: Provenance) -
         label_column: provenance.label_column,
         seed: params.seed,
         alpha: params.classifier.alpha,
+        max_iterations: params.classifier.max_iterations,
         min_df: params.tfidf.min_df,
         max_df: params.tfidf.max_df,
         max_features: params.tfidf.max_features,

@@ -6,6 +6,7 @@ mod util;
 mod classify;
 mod data_quality;
 mod evaluate;
+mod explain;
 mod hostile;
 mod inspect;
 mod train;

@@ -26,6 +26,9 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
+    /// Also draw the top features per label as an SVG bar chart in this file
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -73,6 +76,10 @@ pub fn run(args: Args) -> Result<()> {
         top_features: top_features(&model, args.top),
         terms: args.terms.iter().map(|w| term_report(&model, w)).collect(),
     };
+    if let Some(path) = &args.svg {
+        std::fs::write(path, kzstance::report::weights_svg(&model, args.top))
+            .map_err(|e| kzstance::Error::io(path, e))?;
+    }
     let mut out = std::io::stdout().lock();
     match args.format {
         ReportFormat::Json => {
@@ -146,7 +153,7 @@ fn render(inspection: &Inspection) -> String {
     let card = inspection.card;
     let mut text = String::new();
     text.push_str(&format!(
-        "model card\n  labels          {}\n  features        {}\n  training data   {} (sha256 {})\n  rows per label  {}\n  settings        alpha {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
+        "model card\n  labels          {}\n  features        {}\n  training data   {} (sha256 {})\n  rows per label  {}\n  settings        alpha {}, max_iterations {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
         inspection.labels.join(", "),
         inspection.features,
         card.training_data,
@@ -157,6 +164,7 @@ fn render(inspection: &Inspection) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         card.alpha,
+        card.max_iterations,
         card.min_df,
         card.max_df,
         card.max_features.map_or("none".into(), |m| m.to_string()),

@@ -3,7 +3,10 @@
 
 pub mod classify;
 pub mod evaluate;
+pub mod explain;
 pub mod inspect;
+pub mod report;
+pub mod suggest;
 pub mod train;
 
 use std::io::{self, IsTerminal, Read};

@@ -38,6 +38,9 @@ pub struct Args {
     /// L2 penalty of the logistic regression
     #[arg(long, default_value_t = ClassifierParams::default().alpha)]
     alpha: f64,
+    /// Most L-BFGS iterations of the logistic regression solver
+    #[arg(long, default_value_t = ClassifierParams::default().max_iterations)]
+    max_iterations: u64,
     /// Keep n-grams seen in at least this many training sentences
     #[arg(long, default_value_t = TrainParams::default().tfidf.min_df)]
     min_df: usize,
@@ -87,6 +90,7 @@ pub fn run(args: Args) -> Result<()> {
         },
         classifier: ClassifierParams {
             alpha: args.alpha,
+            max_iterations: args.max_iterations,
             balance_classes: !args.no_balance,
             ..ClassifierParams::default()
         },

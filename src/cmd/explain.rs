@@ -1,0 +1,143 @@
+//! `kzstance explain`: each sentence's label and the terms that pushed it there.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::Result;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use kzstance::explain::SentenceExplanation;
+use kzstance::output::LabelMap;
+use kzstance::Model;
+use serde::Serialize;
+
+use super::{decode, fixed, load_model, ReportFormat};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model file (defaults to the built-in model)
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// How many terms to show per sentence
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+    /// The text to explain, or - to read it from standard input
+    text: String,
+}
+
+#[derive(Serialize)]
+struct SentenceJson<'a> {
+    index: usize,
+    start: usize,
+    end: usize,
+    text: &'a str,
+    label: &'a str,
+    probabilities: LabelMap<'a>,
+    scores: LabelMap<'a>,
+    bias: LabelMap<'a>,
+    terms: Vec<TermJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct TermJson<'a> {
+    feature: &'a str,
+    spans: &'a [(usize, usize)],
+    words: Vec<&'a str>,
+    tfidf: f64,
+    contributions: LabelMap<'a>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let model = load_model(args.model.as_deref())?;
+    let text = if args.text == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes)?;
+        decode(bytes, "-", false)?
+    } else {
+        args.text.clone()
+    };
+    let explanations = model.explain(&text);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ReportFormat::Json => {
+            let json: Vec<SentenceJson> = explanations
+                .iter()
+                .map(|e| to_json(&model, &text, e, args.top))
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &json)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Table => {
+            for e in &explanations {
+                write!(out, "{}", render(&model, &text, e, args.top))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn to_json<'a>(
+    model: &'a Model,
+    text: &'a str,
+    e: &'a SentenceExplanation,
+    top: usize,
+) -> SentenceJson<'a> {
+    let labels = model.labels();
+    SentenceJson {
+        index: e.index,
+        start: e.start,
+        end: e.end,
+        text: &text[e.start..e.end],
+        label: &labels[e.label],
+        probabilities: LabelMap::new(labels, &e.probabilities),
+        scores: LabelMap::new(labels, &e.scores),
+        bias: LabelMap::new(labels, &e.bias),
+        terms: e
+            .terms
+            .iter()
+            .take(top)
+            .map(|t| TermJson {
+                feature: &t.feature,
+                spans: &t.spans,
+                words: t.spans.iter().map(|&(s, end)| &text[s..end]).collect(),
+                tfidf: t.value,
+                contributions: LabelMap::new(labels, &t.contributions),
+            })
+            .collect(),
+    }
+}
+
+fn render(model: &Model, text: &str, e: &SentenceExplanation, top: usize) -> String {
+    let labels = model.labels();
+    let probabilities: Vec<String> = labels
+        .iter()
+        .zip(&e.probabilities)
+        .map(|(l, p)| format!("{l} {}", fixed(*p, 2)))
+        .collect();
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    let mut header = vec!["term".to_string(), "words".to_string(), "tf-idf".to_string()];
+    header.extend(labels.iter().cloned());
+    table.set_header(header);
+    let mut bias = vec!["(bias)".to_string(), String::new(), String::new()];
+    bias.extend(e.bias.iter().map(|b| format!("{b:+.3}")));
+    table.add_row(bias);
+    for t in e.terms.iter().take(top) {
+        let words: Vec<&str> = t.spans.iter().map(|&(s, end)| &text[s..end]).collect();
+        let mut row = vec![t.feature.clone(), words.join(" | "), fixed(t.value, 3)];
+        row.extend(t.contributions.iter().map(|c| format!("{c:+.3}")));
+        table.add_row(row);
+    }
+    let mut scores = vec!["= score".to_string(), String::new(), String::new()];
+    scores.extend(e.scores.iter().map(|s| format!("{s:+.3}")));
+    table.add_row(scores);
+    format!(
+        "[{}] {}\n→ {} ({})\n{table}\n\n",
+        e.index,
+        &text[e.start..e.end],
+        labels[e.label],
+        probabilities.join(", "),
+    )
+}

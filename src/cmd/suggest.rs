@@ -1,0 +1,85 @@
+//! `kzstance suggest`: write the sentences most worth labeling next as a CSV to fill in.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use kzstance::data::load_labeled_csv;
+use kzstance::suggest::suggest;
+
+use super::{expand_inputs, load_model, read_text};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model file (defaults to the built-in model)
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// How many sentences to suggest
+    #[arg(long, default_value_t = 50)]
+    count: usize,
+    /// Write the CSV here instead of standard output
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Labeled CSV whose sentences (and their near-duplicates) are not suggested again;
+    /// defaults to the model's training file when it exists
+    #[arg(long)]
+    labeled: Option<PathBuf>,
+    /// Replace invalid UTF-8 with U+FFFD instead of stopping with an error
+    #[arg(long)]
+    lossy: bool,
+    /// Unlabeled articles: files, directories (their *.txt files) or - for standard input
+    #[arg(value_name = "INPUT", required = true)]
+    inputs: Vec<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let model = load_model(args.model.as_deref())?;
+    let labeled_path = args.labeled.clone().or_else(|| {
+        let path = PathBuf::from(&model.card().training_data);
+        path.is_file().then_some(path)
+    });
+    let labeled = match &labeled_path {
+        Some(path) => {
+            let card = model.card();
+            load_labeled_csv(path, &card.text_column, &card.label_column)?.texts
+        }
+        None => Vec::new(),
+    };
+    let articles = expand_inputs(&args.inputs)?
+        .into_iter()
+        .map(|input| Ok((input.name(), read_text(&input, args.lossy)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let suggestions = suggest(&model, &articles, &labeled, args.count);
+    let sink: Box<dyn std::io::Write> = match &args.out {
+        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| kzstance::Error::io(path, e))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = csv::Writer::from_writer(sink);
+    writer.write_record(["id", "text", "label", "predicted", "confidence", "source"])?;
+    for s in &suggestions {
+        writer.write_record([
+            format!("{}#{}", s.source, s.index),
+            s.text.clone(),
+            String::new(),
+            model.labels()[s.predicted].clone(),
+            format!("{:.4}", s.confidence),
+            s.source.clone(),
+        ])?;
+    }
+    writer.flush()?;
+    if let Some(path) = &args.out {
+        eprintln!(
+            "kzstance: wrote {} suggestions to {}{}",
+            suggestions.len(),
+            path.display(),
+            describe_exclusions(labeled_path.as_deref(), labeled.len())
+        );
+    }
+    Ok(())
+}
+
+fn describe_exclusions(path: Option<&Path>, rows: usize) -> String {
+    match path {
+        Some(path) => format!(" (skipping near-duplicates of {rows} rows of {})", path.display()),
+        None => String::new(),
+    }
+}
