@@ -15,7 +15,7 @@ cargo build --release --quiet
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load average $(cut -d" " -f1-3 /proc/loadavg)"
 echo "settings: ARTICLES=$ARTICLES RUNS=$RUNS SEED=$SEED"
 python3 scripts/make_corpus.py "$work" --articles "$ARTICLES" --seed "$SEED"
 corpus=$work/corpus.jsonl
@@ -51,18 +51,20 @@ print(f"{time.perf_counter() - t:.4f} {resource.getrusage(resource.RUSAGE_CHILDR
   fi
 }
 
-# bench THREADS: prints "median_seconds peak_rss_kb" over RUNS runs.
-bench() {
-  local i
-  for ((i = 0; i < RUNS; i++)); do run_once "$1"; done |
-    sort -g | awk '{ s[NR] = $1; if ($2 > rss) rss = $2 }
-      END { m = NR % 2 ? s[(NR + 1) / 2] : (s[NR / 2] + s[NR / 2 + 1]) / 2; print m, rss }'
+# Alternate 1-thread and all-core runs so background load hits both alike.
+for ((i = 0; i < RUNS; i++)); do
+  run_once 1 >>"$work/t1"
+  run_once "$cores" >>"$work/tN"
+done
+# median FILE: prints "median_seconds peak_rss_kb" of the "seconds rss_kb" lines in FILE.
+median() {
+  sort -g "$1" | awk '{ s[NR] = $1; if ($2 > rss) rss = $2 }
+    END { m = NR % 2 ? s[(NR + 1) / 2] : (s[NR / 2] + s[NR / 2 + 1]) / 2; print m, rss }'
 }
-
-read -r k1_s k1_rss < <(bench 1)
-read -r kn_s kn_rss < <(bench "$cores")
-echo "kzstance --threads 1: median $k1_s s, peak RSS $((k1_rss / 1024)) MB"
-echo "kzstance --threads $cores: median $kn_s s, peak RSS $((kn_rss / 1024)) MB"
+read -r k1_s k1_rss < <(median "$work/t1")
+read -r kn_s kn_rss < <(median "$work/tN")
+echo "kzstance --threads 1: median $k1_s s, peak RSS $((k1_rss / 1024)) MB; runs (s):" $(cut -d' ' -f1 "$work/t1")
+echo "kzstance --threads $cores: median $kn_s s, peak RSS $((kn_rss / 1024)) MB; runs (s):" $(cut -d' ' -f1 "$work/tN")
 
 peers_tsv=$work/peers.tsv
 if python3 -c 'import sklearn, fasttext, Stemmer' 2>/dev/null; then
@@ -73,17 +75,17 @@ else
 fi
 
 macro_f1=$("$bin" evaluate --data data/stance-test.csv --format json |
-  python3 -c 'import json, sys; print(f"{json.load(sys.stdin)[\"macro_f1\"]:.4f}")')
+  python3 -c 'import json, sys; print("%.4f" % json.load(sys.stdin)["macro_f1"])')
 
 echo
-echo "corpus: $ARTICLES articles, $sentences sentences, $mb MB; medians of $RUNS runs"
+printf "corpus: %s articles, %s sentences, %.2f MB; medians of %s runs\n" "$ARTICLES" "$sentences" "$mb" "$RUNS"
 awk -F'\t' -v mb="$mb" -v n="$sentences" -v k1="$k1_s" -v kn="$kn_s" -v cores="$cores" \
   -v r1="$k1_rss" -v rn="$kn_rss" '
   function row(tool, threads, s, sps, rss) {
     printf "%-22s %7s %9.2f %8.2f %12.0f %9s %10.2fx\n", tool, threads, s, mb / s, sps, rss, s / k1
   }
   BEGIN {
-    printf "%-22s %7s %9s %8s %12s %9s %11s\n", "tool", "threads", "median s", "MB/s", "sentences/s", "RSS MB", "kz1 vs it"
+    printf "%-22s %7s %9s %8s %12s %9s %11s\n", "tool", "threads", "median s", "MB/s", "sentences/s", "RSS MB", "kz1t/tool"
     row("kzstance", 1, k1, n / k1, int(r1 / 1024))
     row("kzstance", cores, kn, n / kn, int(rn / 1024))
   }
@@ -91,3 +93,4 @@ awk -F'\t' -v mb="$mb" -v n="$sentences" -v k1="$k1_s" -v kn="$kn_s" -v cores="$
   END { printf "speedup kzstance %d threads / 1 thread: %.2fx\n", cores, k1 / kn }
 ' "$([[ -f $peers_tsv ]] && echo "$peers_tsv" || echo /dev/null)"
 echo "shipped model on data/stance-test.csv: macro_f1 $macro_f1"
+echo "load average at the end: $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine skews the all-core figure)"

@@ -13,6 +13,7 @@ pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod explain;
+pub mod features;
 pub mod model;
 pub mod output;
 pub mod persist;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::Classifier;
+use crate::features::FeatureIndex;
 use crate::sentence::split_sentences;
 use crate::tfidf::{SparseVector, Tfidf};
 use crate::tokenize::Tokenizer;
@@ -21,6 +22,7 @@ pub struct Model {
     tfidf: Tfidf,
     classifier: Classifier,
     card: ModelCard,
+    features: FeatureIndex,
 }
 
 /// One classified sentence: its place in the article, the winning label (an index into
@@ -98,12 +100,14 @@ impl Model {
         classifier: Classifier,
         card: ModelCard,
     ) -> Model {
+        let features = FeatureIndex::new(&tfidf, tokenizer.params().ngram_max);
         Model {
             labels,
             tokenizer,
             tfidf,
             classifier,
             card,
+            features,
         }
     }
 
@@ -133,7 +137,8 @@ impl Model {
 
     /// The TF-IDF row of one sentence.
     pub fn vectorize(&self, sentence: &str) -> SparseVector {
-        self.tfidf.transform(&self.tokenizer.features(sentence))
+        self.tfidf
+            .transform_ids(self.features.feature_ids(&self.tokenizer, sentence))
     }
 
     /// Probabilities per label for one sentence.
@@ -298,6 +303,16 @@ mod tests {
         assert!((aggregate.stance_index.unwrap() - expected).abs() < 1e-12);
         assert!(expected < 0.0);
         assert_eq!(aggregate.label, Some(kremlin));
+    }
+
+    #[test]
+    fn fast_feature_lookup_matches_the_string_path() {
+        let model = crate::persist::load_default().unwrap();
+        let text = "Kazakhstan will not help Russia evade sanctions, Tokayev’s office said on Jan. 5.";
+        let slow = model.tfidf().transform(&model.tokenizer().features(text));
+        assert!(!slow.is_empty());
+        assert_eq!(model.vectorize(text), slow);
+        assert_eq!(model.vectorize(text), slow, "and again from the warm cache");
     }
 
     #[test]

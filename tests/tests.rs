@@ -9,4 +9,6 @@ mod evaluate;
 mod explain;
 mod hostile;
 mod inspect;
+mod properties;
+mod report;
 mod train;

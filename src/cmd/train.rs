@@ -45,10 +45,10 @@ pub struct Args {
     #[arg(long, default_value_t = TrainParams::default().tfidf.min_df)]
     min_df: usize,
     /// Drop n-grams seen in more than this share of training sentences
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = TrainParams::default().tfidf.max_df)]
     max_df: f64,
     /// Keep at most this many n-grams, the most frequent
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = TrainParams::default().tfidf.max_features.unwrap_or(usize::MAX))]
     max_features: usize,
     /// Longest word n-gram (1 = single words)
     #[arg(long, default_value_t = 2)]

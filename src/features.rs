@@ -1,0 +1,258 @@
+//! Fast feature lookup for classification: words in, vocabulary indices out, without
+//! building n-gram strings. Terms of the vocabulary are interned to small ids; each word
+//! seen in text is normalised once per thread and cached; n-grams are looked up as id
+//! sequences. Gives exactly the features `Tokenizer::features` + `Tfidf::transform` give.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rustc_hash::FxHashMap;
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::tfidf::Tfidf;
+use crate::tokenize::Tokenizer;
+
+/// Cached words per thread before the cache is emptied, bounding memory on huge corpora.
+const CACHE_LIMIT: usize = 500_000;
+
+static NEXT_INDEX_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Word as written → interned term id (or `None` for a term in no feature), for the
+    /// index whose id is stored alongside.
+    static WORD_CACHE: RefCell<(u64, FxHashMap<Box<str>, Option<u32>>)> =
+        RefCell::new((0, FxHashMap::default()));
+}
+
+/// The vocabulary compiled into id lookups.
+#[derive(Debug, Clone)]
+pub struct FeatureIndex {
+    id: u64,
+    terms: FxHashMap<String, u32>,
+    /// Feature index of each term as a unigram.
+    unigrams: Vec<Option<u32>>,
+    /// Feature index of each bigram by its two term ids packed in one key.
+    bigrams: FxHashMap<u64, u32>,
+    /// Feature index of each longer n-gram by its term ids.
+    ngrams: FxHashMap<Box<[u32]>, u32>,
+    ngram_max: usize,
+}
+
+impl FeatureIndex {
+    pub fn new(tfidf: &Tfidf, ngram_max: usize) -> FeatureIndex {
+        let mut terms: FxHashMap<String, u32> = FxHashMap::default();
+        let mut unigrams: Vec<Option<u32>> = Vec::new();
+        let mut bigrams: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut ngrams: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
+        for (feature_id, feature) in tfidf.vocabulary().iter().enumerate() {
+            let ids: Vec<u32> = feature
+                .split(' ')
+                .map(|term| {
+                    let next = terms.len() as u32;
+                    *terms.entry(term.to_string()).or_insert_with(|| {
+                        unigrams.push(None);
+                        next
+                    })
+                })
+                .collect();
+            if ids.len() == 1 {
+                unigrams[ids[0] as usize] = Some(feature_id as u32);
+            } else if ids.len() == 2 {
+                bigrams.insert(pair_key(ids[0], ids[1]), feature_id as u32);
+            } else {
+                ngrams.insert(ids.into_boxed_slice(), feature_id as u32);
+            }
+        }
+        FeatureIndex {
+            id: NEXT_INDEX_ID.fetch_add(1, Ordering::Relaxed),
+            terms,
+            unigrams,
+            bigrams,
+            ngrams,
+            ngram_max: ngram_max.max(1),
+        }
+    }
+
+    /// Vocabulary indices of every feature occurrence in `text` (repeats kept).
+    pub fn feature_ids(&self, tokenizer: &Tokenizer, text: &str) -> Vec<u32> {
+        WORD_CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.0 != self.id || cache.1.len() > CACHE_LIMIT {
+                cache.0 = self.id;
+                cache.1.clear();
+            }
+            let words = &mut cache.1;
+            let mut term_ids: Vec<Option<u32>> = Vec::with_capacity(text.len() / 5);
+            let mut lookup = |word: &str| {
+                term_ids.push(match words.get(word) {
+                    Some(id) => *id,
+                    None => {
+                        let id = self.terms.get(&tokenizer.normalize(word)).copied();
+                        words.insert(word.into(), id);
+                        id
+                    }
+                })
+            };
+            match simple_words(text) {
+                Some(ranges) => ranges
+                    .into_iter()
+                    .for_each(|(start, end)| lookup(&text[start..end])),
+                None => text.unicode_words().for_each(lookup),
+            }
+            let mut ids = Vec::with_capacity(term_ids.len() * self.ngram_max);
+            ids.extend(
+                term_ids
+                    .iter()
+                    .filter_map(|t| t.and_then(|t| self.unigrams[t as usize])),
+            );
+            if self.ngram_max >= 2 {
+                for pair in term_ids.windows(2) {
+                    if let [Some(a), Some(b)] = pair {
+                        if let Some(&id) = self.bigrams.get(&pair_key(*a, *b)) {
+                            ids.push(id);
+                        }
+                    }
+                }
+            }
+            let mut window: Vec<u32> = Vec::with_capacity(self.ngram_max);
+            for n in 3..=self.ngram_max {
+                for run in term_ids.windows(n) {
+                    window.clear();
+                    if run.iter().all(|t| t.map(|t| window.push(t)).is_some()) {
+                        if let Some(&id) = self.ngrams.get(window.as_slice()) {
+                            ids.push(id);
+                        }
+                    }
+                }
+            }
+            ids
+        })
+    }
+}
+
+fn pair_key(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
+}
+
+/// Word character classes of UAX #29 that `simple_words` knows without a table.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WordClass {
+    Letter,
+    Digit,
+    Underscore,
+    /// ':' joins letters (MidLetter).
+    MidLetter,
+    /// '.', '\'', '‘' and '’' join letters or digits (MidNumLet).
+    MidNumLet,
+    /// ',' and ';' join digits (MidNum).
+    MidNum,
+    /// Anything that never joins a word: spaces, other punctuation, symbols.
+    Other,
+}
+
+/// The class of `c`, or `None` when it is outside the characters handled here.
+fn word_class(c: char) -> Option<WordClass> {
+    Some(match c {
+        'a'..='z' | 'A'..='Z' => WordClass::Letter,
+        '0'..='9' => WordClass::Digit,
+        '_' => WordClass::Underscore,
+        ':' => WordClass::MidLetter,
+        '.' | '\'' | '‘' | '’' => WordClass::MidNumLet,
+        ',' | ';' => WordClass::MidNum,
+        ' ' | '!' | '"' | '#' | '$' | '%' | '&' | '(' | ')' | '*' | '+' | '-' | '/' | '<'
+        | '=' | '>' | '?' | '@' | '[' | '\\' | ']' | '^' | '`' | '{' | '|' | '}' | '~' => {
+            WordClass::Other
+        }
+        '“' | '”' | '«' | '»' | '–' | '—' | '…' | '\u{a0}' | '°' | '€' | '£' | '№' => {
+            WordClass::Other
+        }
+        // Latin and Cyrillic letters (combining marks excluded).
+        '\u{c0}'..='\u{24f}' if c.is_alphabetic() => WordClass::Letter,
+        '\u{400}'..='\u{481}' | '\u{48a}'..='\u{52f}' => WordClass::Letter,
+        _ => return None,
+    })
+}
+
+/// Byte ranges of the words of `text`, exactly as `unicode_words` (UAX #29 word
+/// segmentation, keeping segments with a letter or digit) finds them, but without its
+/// table look-ups; `None` when the text holds a character this fast path does not know.
+/// Letters, digits and '_' join; ':' and the MidNumLet marks join two letters; ',', ';'
+/// and the MidNumLet marks join two digits.
+pub fn simple_words(text: &str) -> Option<Vec<(usize, usize)>> {
+    use WordClass::*;
+    if text.is_ascii() {
+        return Some(ascii_words(text.as_bytes()));
+    }
+    let mut chars: Vec<(usize, WordClass)> = Vec::with_capacity(text.len());
+    for (offset, c) in text.char_indices() {
+        chars.push((offset, word_class(c)?));
+    }
+    let end_of = |k: usize| chars.get(k).map_or(text.len(), |&(o, _)| o);
+    let class = |k: usize| chars.get(k).map(|&(_, c)| c);
+    let is_word = |c: WordClass| matches!(c, Letter | Digit | Underscore);
+    let mut words = Vec::with_capacity(chars.len() / 5);
+    let mut k = 0;
+    while k < chars.len() {
+        if !is_word(chars[k].1) {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        let mut has_alphanumeric = chars[k].1 != Underscore;
+        loop {
+            let current = chars[k].1;
+            match (class(k + 1), class(k + 2)) {
+                (Some(next), _) if is_word(next) => {
+                    has_alphanumeric |= next != Underscore;
+                    k += 1;
+                }
+                (Some(MidLetter | MidNumLet), Some(Letter)) if current == Letter => k += 2,
+                (Some(MidNum | MidNumLet), Some(Digit)) if current == Digit => k += 2,
+                _ => break,
+            }
+        }
+        k += 1;
+        if has_alphanumeric {
+            words.push((chars[start].0, end_of(k)));
+        }
+    }
+    Some(words)
+}
+
+/// [`simple_words`] for ASCII text, on bytes; every ASCII byte has a known class.
+fn ascii_words(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let is_letter = |b: u8| b.is_ascii_alphabetic();
+    let is_digit = |b: u8| b.is_ascii_digit();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut words = Vec::with_capacity(bytes.len() / 5);
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_word(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut has_alphanumeric = bytes[i] != b'_';
+        loop {
+            let current = bytes[i];
+            match (bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+                (Some(next), _) if is_word(next) => {
+                    has_alphanumeric |= next != b'_';
+                    i += 1;
+                }
+                (Some(b':' | b'.' | b'\''), Some(after)) if is_letter(current) && is_letter(after) => {
+                    i += 2;
+                }
+                (Some(b',' | b';' | b'.' | b'\''), Some(after)) if is_digit(current) && is_digit(after) => {
+                    i += 2;
+                }
+                _ => break,
+            }
+        }
+        i += 1;
+        if has_alphanumeric {
+            words.push((start, i));
+        }
+    }
+    words
+}
