@@ -128,8 +128,13 @@ mod tests {
         assert_eq!(explanations.len(), 2);
         for e in &explanations {
             for class in 0..model.labels().len() {
-                let total: f64 = e.bias[class] + e.terms.iter().map(|t| t.contributions[class]).sum::<f64>();
-                assert!((total - e.scores[class]).abs() < 1e-9, "{total} vs {}", e.scores[class]);
+                let total: f64 =
+                    e.bias[class] + e.terms.iter().map(|t| t.contributions[class]).sum::<f64>();
+                assert!(
+                    (total - e.scores[class]).abs() < 1e-9,
+                    "{total} vs {}",
+                    e.scores[class]
+                );
             }
             let sentence = &text[e.start..e.end];
             assert_eq!(e.probabilities, model.predict_probabilities(sentence));
@@ -139,6 +144,9 @@ mod tests {
                 }
             }
         }
-        assert!(explanations[0].terms.iter().any(|t| t.feature == "sanction"));
+        assert!(explanations[0]
+            .terms
+            .iter()
+            .any(|t| t.feature == "sanction"));
     }
 }

@@ -17,11 +17,12 @@ const CACHE_LIMIT: usize = 500_000;
 
 static NEXT_INDEX_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Word as written → interned term id, or `None` for a term in no feature.
+type WordTerms = FxHashMap<Box<str>, Option<u32>>;
+
 thread_local! {
-    /// Word as written → interned term id (or `None` for a term in no feature), for the
-    /// index whose id is stored alongside.
-    static WORD_CACHE: RefCell<(u64, FxHashMap<Box<str>, Option<u32>>)> =
-        RefCell::new((0, FxHashMap::default()));
+    /// The word cache of this thread, for the index whose id is stored alongside.
+    static WORD_CACHE: RefCell<(u64, WordTerms)> = RefCell::new((0, WordTerms::default()));
 }
 
 /// The vocabulary compiled into id lookups.
@@ -159,8 +160,8 @@ fn word_class(c: char) -> Option<WordClass> {
         ':' => WordClass::MidLetter,
         '.' | '\'' | '‘' | '’' => WordClass::MidNumLet,
         ',' | ';' => WordClass::MidNum,
-        ' ' | '!' | '"' | '#' | '$' | '%' | '&' | '(' | ')' | '*' | '+' | '-' | '/' | '<'
-        | '=' | '>' | '?' | '@' | '[' | '\\' | ']' | '^' | '`' | '{' | '|' | '}' | '~' => {
+        ' ' | '!' | '"' | '#' | '$' | '%' | '&' | '(' | ')' | '*' | '+' | '-' | '/' | '<' | '='
+        | '>' | '?' | '@' | '[' | '\\' | ']' | '^' | '`' | '{' | '|' | '}' | '~' => {
             WordClass::Other
         }
         '“' | '”' | '«' | '»' | '–' | '—' | '…' | '\u{a0}' | '°' | '€' | '£' | '№' => {
@@ -240,10 +241,14 @@ fn ascii_words(bytes: &[u8]) -> Vec<(usize, usize)> {
                     has_alphanumeric |= next != b'_';
                     i += 1;
                 }
-                (Some(b':' | b'.' | b'\''), Some(after)) if is_letter(current) && is_letter(after) => {
+                (Some(b':' | b'.' | b'\''), Some(after))
+                    if is_letter(current) && is_letter(after) =>
+                {
                     i += 2;
                 }
-                (Some(b',' | b';' | b'.' | b'\''), Some(after)) if is_digit(current) && is_digit(after) => {
+                (Some(b',' | b';' | b'.' | b'\''), Some(after))
+                    if is_digit(current) && is_digit(after) =>
+                {
                     i += 2;
                 }
                 _ => break,

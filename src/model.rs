@@ -308,7 +308,8 @@ mod tests {
     #[test]
     fn fast_feature_lookup_matches_the_string_path() {
         let model = crate::persist::load_default().unwrap();
-        let text = "Kazakhstan will not help Russia evade sanctions, Tokayev’s office said on Jan. 5.";
+        let text =
+            "Kazakhstan will not help Russia evade sanctions, Tokayev’s office said on Jan. 5.";
         let slow = model.tfidf().transform(&model.tokenizer().features(text));
         assert!(!slow.is_empty());
         assert_eq!(model.vectorize(text), slow);

@@ -19,6 +19,9 @@ pub const FORMAT: &str = "kzstance-model";
 /// The one version of the file this build reads and writes.
 pub const VERSION: u64 = 1;
 
+/// Largest magnitude a weight, intercept or IDF may have.
+const MAX_MAGNITUDE: f64 = 1e9;
+
 /// The shipped default model, embedded at build time so it works from any directory.
 pub const DEFAULT_MODEL_JSON: &str = include_str!("../models/stance.json");
 /// How the embedded model is named in messages.
@@ -262,8 +265,11 @@ fn validate(file: &ModelFile) -> std::result::Result<(), String> {
                 .map(|v| ("classifier.weights", v)),
         );
     for (field, value) in numbers {
-        if !value.is_finite() {
-            return Err(format!("{field} holds a non-finite number ({value})"));
+        // Rows are L2-normalised, so bounded weights keep every score finite.
+        if !value.is_finite() || value.abs() > MAX_MAGNITUDE {
+            return Err(format!(
+                "{field} holds {value:e}, outside the finite range ±{MAX_MAGNITUDE:e}"
+            ));
         }
     }
     Ok(())

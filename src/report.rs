@@ -115,8 +115,22 @@ pub fn html_report(model: &Model, articles: &[ReportArticle]) -> String {
     });
     let mut by_source: Vec<usize> = (0..articles.len()).collect();
     by_source.sort_by(|&a, &b| articles[a].source.cmp(articles[b].source).then(a.cmp(&b)));
-    overview(&mut html, "by-stance", &by_stance, articles, labels, &colours);
-    overview(&mut html, "by-source", &by_source, articles, labels, &colours);
+    overview(
+        &mut html,
+        "by-stance",
+        &by_stance,
+        articles,
+        labels,
+        &colours,
+    );
+    overview(
+        &mut html,
+        "by-source",
+        &by_source,
+        articles,
+        labels,
+        &colours,
+    );
     for (number, article) in articles.iter().enumerate() {
         article_section(&mut html, number, article, labels, &colours);
     }
@@ -136,8 +150,12 @@ fn legend(html: &mut String, labels: &[String], colours: &[(&str, (u8, u8, u8))]
     html.push_str("</p><ul>");
     for label in labels {
         let meaning = match label.as_str() {
-            "pro_kremlin" => "alignment with, deference to or dependence on Moscow, or Moscow's own claims.",
-            "neutral_balancing" => "hedging, equidistance, the multi-vector line, or plain background with no lean.",
+            "pro_kremlin" => {
+                "alignment with, deference to or dependence on Moscow, or Moscow's own claims."
+            }
+            "neutral_balancing" => {
+                "hedging, equidistance, the multi-vector line, or plain background with no lean."
+            }
             "pro_independence" => "sovereignty, distance from Moscow, or sympathy with Ukraine.",
             _ => "a label of the model's training data.",
         };
@@ -155,16 +173,16 @@ fn overview(
     labels: &[String],
     colours: &[(&str, (u8, u8, u8))],
 ) {
-    let _ = write!(
+    let _ = writeln!(
         html,
-        "<div id=\"{id}\" class=\"overview\"><table><thead><tr><th>source</th><th>sentences</th><th>stance index (−1 … +1)</th><th>label shares</th></tr></thead><tbody>\n"
+        "<div id=\"{id}\" class=\"overview\"><table><thead><tr><th>source</th><th>sentences</th><th>stance index (−1 … +1)</th><th>label shares</th></tr></thead><tbody>"
     );
     for &i in order {
         let article = &articles[i];
         let aggregate = &article.aggregate;
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<tr><td><a href=\"#article-{i}\">{}</a></td><td class=\"figure\">{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td><a href=\"#article-{i}\">{}</a></td><td class=\"figure\">{}</td><td>{}</td><td>{}</td></tr>",
             escape(article.source),
             aggregate.sentences,
             stance_svg(aggregate.stance_index),
@@ -186,7 +204,11 @@ fn stance_svg(stance: Option<f64>) -> String {
     } else {
         (middle, end - middle)
     };
-    let colour = if stance < 0.0 { PALETTE[1].0 } else { PALETTE[0].0 };
+    let colour = if stance < 0.0 {
+        PALETTE[1].0
+    } else {
+        PALETTE[0].0
+    };
     format!(
         "<svg class=\"stance\" width=\"{}\" height=\"18\" role=\"img\" aria-label=\"stance index {stance:+.2}\"><rect x=\"0\" y=\"4\" width=\"{width}\" height=\"10\" fill=\"#eee\"/><rect x=\"{x:.1}\" y=\"4\" width=\"{w:.1}\" height=\"10\" fill=\"{colour}\"/><line x1=\"{middle}\" y1=\"0\" x2=\"{middle}\" y2=\"18\" stroke=\"#333\"/><text x=\"{}\" y=\"14\" font-size=\"12\">{stance:+.2}</text></svg>",
         width + 50.0,
@@ -345,7 +367,10 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 
     #[test]
@@ -355,7 +380,9 @@ mod tests {
         let article = ReportArticle::new(&model, "a&b.txt", text);
         let html = html_report(&model, &[article]);
         assert!(html.starts_with("<!DOCTYPE html>"));
-        assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
+        assert!(
+            !html.contains("<script") && !html.contains("http://") && !html.contains("https://")
+        );
         assert!(html.contains("a&amp;b.txt"));
         assert!(html.contains("&lt;Tokayev&#39;s&gt;"));
         assert_eq!(html.matches("class=\"s\"").count(), 2);

@@ -164,7 +164,8 @@ fn split_line(text: &str, line_start: usize, line: &str, spans: &mut Vec<Sentenc
 /// full algorithm. A property test checks both ways agree.
 pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
     let simple = if line.is_ascii() {
-        line.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+        line.bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
     } else {
         line.chars().all(has_simple_sentence_class)
     };
@@ -234,7 +235,19 @@ fn has_simple_sentence_class(c: char) -> bool {
     c.is_alphabetic()
         || matches!(
             c,
-            '‘' | '’' | '“' | '”' | '«' | '»' | '–' | '—' | '\u{a0}' | '°' | '€' | '£' | '№' | '·'
+            '‘' | '’'
+                | '“'
+                | '”'
+                | '«'
+                | '»'
+                | '–'
+                | '—'
+                | '\u{a0}'
+                | '°'
+                | '€'
+                | '£'
+                | '№'
+                | '·'
         )
 }
 

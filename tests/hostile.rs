@@ -304,6 +304,13 @@ fn model_file_problems_say_what_is_wrong() {
         .push(serde_json::json!(1.0));
     s.write("idf.json", value.to_string());
     classify("idf.json").fails_with(1, &["idf.json: inconsistent model", "IDF values for"]);
+    let mut value: serde_json::Value = serde_json::from_str(&good).unwrap();
+    value["classifier"]["intercepts"][0] = serde_json::json!(1e300);
+    s.write("huge.json", value.to_string());
+    classify("huge.json").fails_with(
+        1,
+        &["huge.json: inconsistent model: classifier.intercepts holds 1e300"],
+    );
     s.write(
         "nan.json",
         good.replacen("\"intercepts\":[", "\"intercepts\":[NaN,", 1),

@@ -6,10 +6,19 @@ use std::process::Command;
 use crate::util::{read, repo_file, Scratch};
 
 fn articles() -> Vec<String> {
-    ["balancing-analysis", "independence-report", "kremlin-commentary", "mixed-feature"]
-        .iter()
-        .map(|name| repo_file(&format!("data/articles/{name}.txt")).display().to_string())
-        .collect()
+    [
+        "balancing-analysis",
+        "independence-report",
+        "kremlin-commentary",
+        "mixed-feature",
+    ]
+    .iter()
+    .map(|name| {
+        repo_file(&format!("data/articles/{name}.txt"))
+            .display()
+            .to_string()
+    })
+    .collect()
 }
 
 fn write_report(scratch: &Scratch) -> PathBuf {
@@ -31,26 +40,38 @@ fn report_is_one_self_contained_html_file_with_every_part() {
     assert_eq!(html.matches("<section class=\"article\"").count(), 4);
     assert!(html.contains("id=\"by-source\"") && html.contains("id=\"by-stance\""));
     assert!(html.contains("Stance index</b>"));
-    assert_eq!(html.matches("class=\"stance\"").count(), 8, "one chart per article in each ordering");
+    assert_eq!(
+        html.matches("class=\"stance\"").count(),
+        8,
+        "one chart per article in each ordering"
+    );
     assert!(html.contains("<u>"), "strongest terms are underlined");
-    assert!(html.contains("title=\"neutral_balancing 0."), "probabilities on hover");
+    assert!(
+        html.contains("title=\"neutral_balancing 0."),
+        "probabilities on hover"
+    );
 }
 
 fn chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(name))
-                .find(|candidate| candidate.is_file())
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|dir| dir.join(name))
+                    .find(|candidate| candidate.is_file())
+            })
         })
-    })
 }
 
 /// Renders the report in headless Chromium (installed by `.ci/run`).
 #[test]
 fn report_renders_in_headless_chromium() {
     let Some(browser) = chromium() else {
-        assert!(std::env::var_os("CI").is_none(), "CI must have chromium (see .ci/run)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium (see .ci/run)"
+        );
         eprintln!("skipping: no chromium on PATH (apt-get install chromium)");
         return;
     };
@@ -72,29 +93,53 @@ fn report_renders_in_headless_chromium() {
         ]);
         command
     };
-    let dom = base("profile-dom").args(["--dump-dom", &url]).output().unwrap();
+    let dom = base("profile-dom")
+        .args(["--dump-dom", &url])
+        .output()
+        .unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
-    assert!(dom.contains("kzstance report: 4 articles"), "DOM: {}", &dom[..dom.len().min(500)]);
+    assert!(
+        dom.contains("kzstance report: 4 articles"),
+        "DOM: {}",
+        &dom[..dom.len().min(500)]
+    );
     assert_eq!(dom.matches("class=\"article\"").count(), 4);
     assert!(dom.contains("<svg class=\"stance\""));
     let png = scratch.path("report.png");
     base("profile-shot")
-        .args([&format!("--screenshot={}", png.display()), "--window-size=1200,1600", &url])
+        .args([
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1200,1600",
+            &url,
+        ])
         .output()
         .unwrap();
     let bytes = read(&png);
-    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "screenshot of {} bytes", bytes.len());
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+        "screenshot of {} bytes",
+        bytes.len()
+    );
 }
 
 #[test]
 fn suggest_writes_a_csv_ready_to_label() {
     let scratch = Scratch::new();
-    let mut args = vec!["suggest".to_string(), "--count".into(), "12".into(), "--out".into(), "next.csv".into()];
+    let mut args = vec![
+        "suggest".to_string(),
+        "--count".into(),
+        "12".into(),
+        "--out".into(),
+        "next.csv".into(),
+    ];
     args.extend(articles());
     let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
     scratch.run(&borrowed).success();
     let mut reader = csv::Reader::from_path(scratch.path("next.csv")).unwrap();
-    assert_eq!(reader.headers().unwrap(), vec!["id", "text", "label", "predicted", "confidence", "source"]);
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["id", "text", "label", "predicted", "confidence", "source"]
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 12);
     let confidences: Vec<f64> = rows.iter().map(|r| r[4].parse().unwrap()).collect();
@@ -111,7 +156,9 @@ fn suggest_writes_a_csv_ready_to_label() {
 #[test]
 fn inspect_draws_an_svg_bar_chart() {
     let scratch = Scratch::new();
-    scratch.run(&["inspect", "--top", "6", "--svg", "weights.svg"]).success();
+    scratch
+        .run(&["inspect", "--top", "6", "--svg", "weights.svg"])
+        .success();
     let svg = String::from_utf8(read(&scratch.path("weights.svg"))).unwrap();
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert_eq!(svg.matches("<rect").count(), 18);

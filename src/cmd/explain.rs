@@ -118,7 +118,11 @@ fn render(model: &Model, text: &str, e: &SentenceExplanation, top: usize) -> Str
         .collect();
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    let mut header = vec!["term".to_string(), "words".to_string(), "tf-idf".to_string()];
+    let mut header = vec![
+        "term".to_string(),
+        "words".to_string(),
+        "tf-idf".to_string(),
+    ];
     header.extend(labels.iter().cloned());
     table.set_header(header);
     let mut bias = vec!["(bias)".to_string(), String::new(), String::new()];

@@ -50,7 +50,9 @@ pub fn run(args: Args) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let suggestions = suggest(&model, &articles, &labeled, args.count);
     let sink: Box<dyn std::io::Write> = match &args.out {
-        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| kzstance::Error::io(path, e))?),
+        Some(path) => {
+            Box::new(std::fs::File::create(path).map_err(|e| kzstance::Error::io(path, e))?)
+        }
         None => Box::new(std::io::stdout().lock()),
     };
     let mut writer = csv::Writer::from_writer(sink);
@@ -79,7 +81,10 @@ pub fn run(args: Args) -> Result<()> {
 
 fn describe_exclusions(path: Option<&Path>, rows: usize) -> String {
     match path {
-        Some(path) => format!(" (skipping near-duplicates of {rows} rows of {})", path.display()),
+        Some(path) => format!(
+            " (skipping near-duplicates of {rows} rows of {})",
+            path.display()
+        ),
         None => String::new(),
     }
 }

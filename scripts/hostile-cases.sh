@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Prints, as a Markdown table, every hostile input case of docs/TESTING.md with the exit
+# code and the message a user sees. Usage: scripts/hostile-cases.sh > /tmp/cases.md
+set -uo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=$PWD/target/release/kzstance
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+good() { printf 'text,label\nMoscow sent troops,a\nAstana abstained,b\nKyiv got aid,c\nMoscow again,a\nAstana again,b\nKyiv again,c\n'; }
+case_row() { # description, then the command
+  local what=$1; shift
+  local err code
+  err=$("$@" 2>&1 >/dev/null)
+  code=$?
+  err=${err%%$'\n'*}
+  printf '| %s | %s | `%s` |\n' "$what" "$code" "${err//|/\\|}"
+}
+train() { "$bin" train --data "$1" --out model.json --folds 2 --min-df 1; }
+echo '| case | exit | message |'
+echo '| --- | --- | --- |'
+case_row "training CSV missing" train missing.csv
+: >empty.csv; case_row "training CSV empty (no header)" train empty.csv
+printf 'id,sentence,stance\n1,a,b\n' >cols.csv; case_row "no text/label column" train cols.csv
+printf 'text,label\nfine,a\n  ,b\n' >notext.csv; case_row "empty text" train notext.csv
+printf 'text,label\nfine,a\nalso,\n' >nolabel.csv; case_row "empty label" train nolabel.csv
+printf 'text,label\na,x\nb,x\n' >one.csv; case_row "a single class" train one.csv
+printf 'text,label\na,x\nb,x\nc,x\nd,y\n' >few.csv; case_row "fewer rows of a class than folds" "$bin" train --data few.csv --out m.json --folds 3
+printf 'text,label\nfine,a\nextra,b,c\n' >ragged.csv; case_row "ragged row" train ragged.csv
+printf 'text,label\nfine,a\nbad \xc3\x28 bytes,b\n' >bad.csv; case_row "invalid UTF-8 in the CSV" train bad.csv
+printf 'text,label\n' >header.csv; case_row "header but no rows" train header.csv
+{ good; good; } >dup.csv; case_row "duplicate rows (warning, trains)" train dup.csv
+good >g.csv; case_row "output directory missing" "$bin" train --data g.csv --out nowhere/m.json --folds 2 --min-df 1
+case_row "article file missing" "$bin" classify nope.txt
+mkdir -p emptydir; case_row "directory without *.txt" "$bin" classify emptydir
+printf 'Astana abstained. \xff\xfe broken' >bad.txt; case_row "invalid UTF-8 in an article" "$bin" classify bad.txt
+printf '{"id": 1, "text": "ok"}\nnot json\n' >bad.jsonl; case_row "bad JSONL input line" "$bin" classify --input-format jsonl bad.jsonl
+case_row "model file missing" "$bin" classify --model absent.json empty.csv
+good >g.csv; train g.csv >/dev/null 2>&1
+head -c 500 model.json >truncated.json; case_row "model: truncated JSON" "$bin" classify --model truncated.json g.csv
+echo '{"hello": [1, 2, 3]}' >other.json; case_row "model: JSON of another shape" "$bin" classify --model other.json g.csv
+sed 's/"kzstance-model"/"something-else"/' model.json >format.json; case_row "model: unknown format" "$bin" classify --model format.json g.csv
+sed 's/"version":1/"version":99/' model.json >version.json; case_row "model: unknown version" "$bin" classify --model version.json g.csv
+python3 -c "import json; m=json.load(open('model.json')); m['classifier']['weights'][0].pop(); json.dump(m, open('dims.json','w'))"
+case_row "model: weights disagree with vocabulary" "$bin" classify --model dims.json g.csv
+sed 's/"intercepts":\[/"intercepts":[NaN,/' model.json >nan.json; case_row "model: NaN" "$bin" classify --model nan.json g.csv
+sed 's/"intercepts":\[/"intercepts":[1e999,/' model.json >inf.json; case_row "model: infinite number" "$bin" classify --model inf.json g.csv
+case_row "bad usage (unknown format)" "$bin" classify --format yaml
