@@ -30,7 +30,7 @@ printf 'text,label\na,x\nb,x\nc,x\nd,y\n' >few.csv; case_row "fewer rows of a cl
 printf 'text,label\nfine,a\nextra,b,c\n' >ragged.csv; case_row "ragged row" train ragged.csv
 printf 'text,label\nfine,a\nbad \xc3\x28 bytes,b\n' >bad.csv; case_row "invalid UTF-8 in the CSV" train bad.csv
 printf 'text,label\n' >header.csv; case_row "header but no rows" train header.csv
-{ good; good; } >dup.csv; case_row "duplicate rows (warning, trains)" train dup.csv
+{ good; good | tail -n +2; } >dup.csv; case_row "duplicate rows (warning, trains)" train dup.csv
 good >g.csv; case_row "output directory missing" "$bin" train --data g.csv --out nowhere/m.json --folds 2 --min-df 1
 case_row "article file missing" "$bin" classify nope.txt
 mkdir -p emptydir; case_row "directory without *.txt" "$bin" classify emptydir

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 /// Everything that can go wrong in kzstance, with the file, line and values that explain it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    /// The I/O error itself is the `source`, so `{:#}` prints "path: cause" once.
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]

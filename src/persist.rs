@@ -99,15 +99,33 @@ pub fn save(model: &Model, path: &Path) -> Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    if !directory.is_dir() {
+        let missing =
+            std::io::Error::new(std::io::ErrorKind::NotFound, "the directory does not exist");
+        return Err(Error::io(&directory, missing));
+    }
     let mut temporary =
         tempfile::NamedTempFile::new_in(&directory).map_err(|e| Error::io(&directory, e))?;
     temporary
         .write_all(to_json(model).as_bytes())
+        .and_then(|()| readable_by_all(temporary.as_file()))
         .and_then(|()| temporary.as_file().sync_all())
         .map_err(|e| Error::io(temporary.path(), e))?;
     temporary
         .persist(path)
         .map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Temporary files are created private (0600); a model file is an ordinary 0644 file.
+#[cfg(unix)]
+fn readable_by_all(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn readable_by_all(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
 

@@ -34,6 +34,15 @@ fn trains_reports_cross_validation_and_writes_a_usable_model() {
     assert_eq!(model["version"], 1);
     assert_eq!(model["card"]["training_data"], "train.csv");
     assert_eq!(model["card"]["cross_validation"]["folds"], 3);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(scratch.path("model.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644, "the model file is readable by all");
+    }
     let classified = scratch
         .run_with_stdin(
             &["classify", "--model", "model.json", "--format", "json"],

@@ -62,10 +62,44 @@ pub struct Args {
     inputs: Vec<PathBuf>,
 }
 
-/// One article read from the input.
+/// One article to classify.
 struct Article {
     source: String,
     text: String,
+}
+
+/// An article as cheaply read from the input, turned into an [`Article`] (file read, JSON
+/// parsed, UTF-8 checked) by a worker thread, so the main thread only moves bytes.
+enum Pending {
+    File(Input),
+    JsonLine {
+        name: String,
+        line: u64,
+        bytes: Vec<u8>,
+    },
+    Failed(anyhow::Error),
+}
+
+impl Pending {
+    /// Bytes already read (file contents are not known yet).
+    fn size(&self) -> usize {
+        match self {
+            Pending::JsonLine { bytes, .. } => bytes.len(),
+            _ => 0,
+        }
+    }
+
+    /// The article, or `None` for a blank JSONL line.
+    fn resolve(self, lossy: bool) -> Result<Option<Article>> {
+        match self {
+            Pending::File(input) => Ok(Some(Article {
+                source: input.name(),
+                text: read_text(&input, lossy)?,
+            })),
+            Pending::JsonLine { name, line, bytes } => parse_json_line(&name, line, bytes, lossy),
+            Pending::Failed(error) => Err(error),
+        }
+    }
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -81,23 +115,31 @@ pub fn run(args: Args) -> Result<()> {
     let progress = progress_bar(&inputs, args.input_format);
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut writer = Writer::start(&mut out, args.format, &model)?;
-    let mut articles = article_stream(inputs, args.input_format, args.lossy);
+    let mut pending = pending_stream(inputs, args.input_format);
     loop {
-        let batch = next_batch(&mut articles)?;
+        let batch = next_batch(&mut pending);
         if batch.is_empty() {
             break;
         }
-        let rendered: Vec<Vec<u8>> = pool.install(|| {
+        let count = batch.len() as u64;
+        let rendered: Vec<Result<Option<Vec<u8>>>> = pool.install(|| {
             batch
-                .par_iter()
-                .map(|article| render(&model, article, args.format))
-                .collect::<Result<_>>()
-        })?;
+                .into_par_iter()
+                .map(|item| {
+                    item.resolve(args.lossy)?
+                        .map(|article| render(&model, &article, args.format))
+                        .transpose()
+                })
+                .collect()
+        });
+        // Write in input order up to the first failure, which then stops the run.
         for chunk in rendered {
-            writer.article(&mut out, &chunk)?;
+            if let Some(chunk) = chunk? {
+                writer.article(&mut out, &chunk)?;
+            }
         }
         if let Some(progress) = &progress {
-            progress.inc(batch.len() as u64);
+            progress.inc(count);
         }
     }
     writer.finish(&mut out)?;
@@ -126,25 +168,36 @@ fn progress_bar(inputs: &[Input], format: InputFormat) -> Option<ProgressBar> {
     Some(bar)
 }
 
-/// Articles from the inputs, one at a time.
-fn article_stream(
-    inputs: Vec<Input>,
-    format: InputFormat,
-    lossy: bool,
-) -> Box<dyn Iterator<Item = Result<Article>>> {
+/// Pending articles from the inputs, in order.
+fn pending_stream(inputs: Vec<Input>, format: InputFormat) -> Box<dyn Iterator<Item = Pending>> {
     match format {
-        InputFormat::Text => Box::new(inputs.into_iter().map(move |input| {
-            Ok(Article {
-                source: input.name(),
-                text: read_text(&input, lossy)?,
-            })
-        })),
-        InputFormat::Jsonl => Box::new(
-            inputs
-                .into_iter()
-                .flat_map(move |input| jsonl_articles(input, lossy)),
-        ),
+        InputFormat::Text => Box::new(inputs.into_iter().map(Pending::File)),
+        InputFormat::Jsonl => Box::new(inputs.into_iter().flat_map(jsonl_lines)),
     }
+}
+
+/// The raw lines of one JSONL input.
+fn jsonl_lines(input: Input) -> Box<dyn Iterator<Item = Pending>> {
+    let name = input.name();
+    let reader: Box<dyn BufRead> = match &input {
+        Input::Stdin => Box::new(io::BufReader::with_capacity(1 << 16, io::stdin())),
+        Input::File(path) => match std::fs::File::open(path) {
+            Ok(file) => Box::new(io::BufReader::with_capacity(1 << 16, file)),
+            Err(e) => return Box::new(std::iter::once(Pending::Failed(Error::io(path, e).into()))),
+        },
+    };
+    let mut line = 0u64;
+    Box::new(reader.split(b'\n').map(move |bytes| {
+        line += 1;
+        match bytes {
+            Ok(bytes) => Pending::JsonLine {
+                name: name.clone(),
+                line,
+                bytes,
+            },
+            Err(e) => Pending::Failed(Error::io(&name, e).into()),
+        }
+    }))
 }
 
 #[derive(Deserialize)]
@@ -153,66 +206,41 @@ struct JsonlArticle {
     text: String,
 }
 
-/// The `{"id", "text"}` objects of one JSONL input, read line by line.
-fn jsonl_articles(input: Input, lossy: bool) -> Box<dyn Iterator<Item = Result<Article>>> {
-    let name = input.name();
-    let reader: Box<dyn BufRead> = match &input {
-        Input::Stdin => Box::new(io::BufReader::new(io::stdin())),
-        Input::File(path) => match std::fs::File::open(path) {
-            Ok(file) => Box::new(io::BufReader::new(file)),
-            Err(e) => return Box::new(std::iter::once(Err(Error::io(path, e).into()))),
+/// One `{"id", "text"}` line; `None` when the line is blank.
+fn parse_json_line(name: &str, line: u64, bytes: Vec<u8>, lossy: bool) -> Result<Option<Article>> {
+    let text = decode(bytes, &format!("{name}: line {line}"), lossy)?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let article: JsonlArticle = serde_json::from_str(&text).map_err(|e| Error::BadJsonLine {
+        path: PathBuf::from(name),
+        line,
+        problem: format!("expected {{\"id\": ..., \"text\": \"...\"}}: {e}"),
+    })?;
+    Ok(Some(Article {
+        source: match article.id {
+            Some(serde_json::Value::String(id)) => id,
+            Some(id) => id.to_string(),
+            None => format!("{name}:{line}"),
         },
-    };
-    let mut line_number = 0u64;
-    Box::new(reader.split(b'\n').filter_map(move |line| {
-        line_number += 1;
-        let line = match line {
-            Ok(line) => line,
-            Err(e) => return Some(Err(Error::io(&name, e).into())),
-        };
-        let line = match decode(line, &format!("{name}: line {line_number}"), lossy) {
-            Ok(line) => line,
-            Err(e) => return Some(Err(e)),
-        };
-        if line.trim().is_empty() {
-            return None;
-        }
-        let bad_line = |problem: String| Error::BadJsonLine {
-            path: PathBuf::from(&name),
-            line: line_number,
-            problem,
-        };
-        Some(
-            serde_json::from_str::<JsonlArticle>(&line)
-                .map_err(|e| {
-                    bad_line(format!("expected {{\"id\": ..., \"text\": \"...\"}}: {e}")).into()
-                })
-                .map(|article| Article {
-                    source: match article.id {
-                        Some(serde_json::Value::String(id)) => id,
-                        Some(id) => id.to_string(),
-                        None => format!("{name}:{line_number}"),
-                    },
-                    text: article.text,
-                }),
-        )
+        text: article.text,
     }))
 }
 
-fn next_batch(articles: &mut dyn Iterator<Item = Result<Article>>) -> Result<Vec<Article>> {
+/// The next batch: up to `BATCH_ARTICLES` items or `BATCH_BYTES` of read input.
+fn next_batch(pending: &mut dyn Iterator<Item = Pending>) -> Vec<Pending> {
     let mut batch = Vec::new();
     let mut bytes = 0;
     while batch.len() < BATCH_ARTICLES && bytes < BATCH_BYTES {
-        match articles.next() {
+        match pending.next() {
             None => break,
-            Some(article) => {
-                let article = article?;
-                bytes += article.text.len();
-                batch.push(article);
+            Some(item) => {
+                bytes += item.size();
+                batch.push(item);
             }
         }
     }
-    Ok(batch)
+    batch
 }
 
 /// Classifies one article and renders it in the output format.
