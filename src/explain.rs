@@ -58,7 +58,11 @@ impl Model {
     /// Explains one sentence; spans are relative to `sentence`.
     pub fn explain_sentence(&self, sentence: &str) -> SentenceExplanation {
         let tokens = self.tokenizer().tokens(sentence);
-        let n_max = self.tokenizer().params().ngram_max.max(1);
+        let n_max = self
+            .tokenizer()
+            .params()
+            .ngram_max
+            .clamp(1, crate::tokenize::MAX_NGRAM);
         // Each feature occurrence with the span from its first word to its last.
         let mut occurrences: Vec<(u32, (usize, usize))> = Vec::new();
         for n in 1..=n_max {

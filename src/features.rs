@@ -70,7 +70,7 @@ impl FeatureIndex {
             unigrams,
             bigrams,
             ngrams,
-            ngram_max: ngram_max.max(1),
+            ngram_max: ngram_max.clamp(1, crate::tokenize::MAX_NGRAM),
         }
     }
 

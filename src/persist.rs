@@ -12,7 +12,7 @@ use crate::classifier::Classifier;
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelCard};
 use crate::tfidf::Tfidf;
-use crate::tokenize::{Tokenizer, TokenizerParams};
+use crate::tokenize::{Tokenizer, TokenizerParams, MAX_NGRAM};
 
 /// The `format` every model file carries.
 pub const FORMAT: &str = "kzstance-model";
@@ -227,8 +227,11 @@ fn validate(file: &ModelFile) -> std::result::Result<(), String> {
     if sorted.len() != n_classes {
         return Err("labels repeat".into());
     }
-    if file.tokenizer.ngram_max == 0 {
-        return Err("tokenizer.ngram_max is 0".into());
+    if !(1..=MAX_NGRAM).contains(&file.tokenizer.ngram_max) {
+        return Err(format!(
+            "tokenizer.ngram_max is {}; it must be from 1 to {MAX_NGRAM}",
+            file.tokenizer.ngram_max
+        ));
     }
     let vocabulary = &file.vectorizer.vocabulary;
     let n_features = vocabulary.len();

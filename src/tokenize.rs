@@ -9,6 +9,9 @@ use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
+/// Longest word n-gram a model may use; longer runs add nothing but memory.
+pub const MAX_NGRAM: usize = 8;
+
 /// The term every number-bearing word becomes.
 pub const NUMBER_TERM: &str = "<num>";
 
@@ -36,7 +39,8 @@ pub struct TokenizerParams {
     pub stem: bool,
     /// Language of the stemmer; defaults to English.
     pub language: Language,
-    /// Longest word n-gram used as a feature (1 = words only); defaults to `2`.
+    /// Longest word n-gram used as a feature (1 = words only, at most [`MAX_NGRAM`]);
+    /// defaults to `2`.
     pub ngram_max: usize,
 }
 
@@ -123,8 +127,9 @@ impl Tokenizer {
 
 /// Word n-grams of lengths `1..=n_max` over `terms`, joined by single spaces.
 pub fn ngrams(terms: &[String], n_max: usize) -> Vec<String> {
-    let mut features = Vec::with_capacity(terms.len() * n_max.max(1));
-    for n in 1..=n_max.max(1) {
+    let n_max = n_max.clamp(1, MAX_NGRAM);
+    let mut features = Vec::with_capacity(terms.len() * n_max);
+    for n in 1..=n_max {
         for window in terms.windows(n) {
             features.push(window.join(" "));
         }

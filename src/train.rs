@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::evaluate::{evaluate, stratified_folds, Evaluation};
 use crate::model::{argmax, CrossValidationSummary, Model, ModelCard};
 use crate::tfidf::TfidfParams;
-use crate::tokenize::{Tokenizer, TokenizerParams};
+use crate::tokenize::{Tokenizer, TokenizerParams, MAX_NGRAM};
 
 /// Everything that decides a trained model.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,11 +129,11 @@ fn check(data: &LabeledData, labels: &[String], params: &TrainParams) -> Result<
             label: labels.first().cloned().unwrap_or_default(),
         });
     }
-    if params.tokenizer.ngram_max == 0 {
+    if !(1..=MAX_NGRAM).contains(&params.tokenizer.ngram_max) {
         return Err(Error::InvalidParam {
             name: "ngrams",
-            value: "0".into(),
-            expected: "at least 1",
+            value: params.tokenizer.ngram_max.to_string(),
+            expected: "a whole number from 1 to 8",
         });
     }
     if params.folds >= 2 {

@@ -52,6 +52,14 @@ fn training_csv_problems_name_file_line_and_problem() {
 #[test]
 fn label_problems_are_explained() {
     let s = Scratch::new();
+    s.write("fine.csv", small_training_csv());
+    s.run(&[
+        "train", "--data", "fine.csv", "--out", "m.json", "--ngrams", "9",
+    ])
+    .fails_with(
+        1,
+        &["invalid setting ngrams = 9: a whole number from 1 to 8"],
+    );
     s.write("one.csv", "text,label\na,x\nb,x\nc,x\n");
     train(&s, "one.csv").fails_with(1, &["cannot train on a single label ('x')"]);
     s.write("few.csv", "text,label\na,x\nb,x\nc,x\nd,y\n");
@@ -304,6 +312,14 @@ fn model_file_problems_say_what_is_wrong() {
         .push(serde_json::json!(1.0));
     s.write("idf.json", value.to_string());
     classify("idf.json").fails_with(1, &["idf.json: inconsistent model", "IDF values for"]);
+    // Found by fuzzing: a huge n-gram length made classification allocate without bound.
+    let mut value: serde_json::Value = serde_json::from_str(&good).unwrap();
+    value["tokenizer"]["ngram_max"] = serde_json::json!(4_074_295_044u64);
+    s.write("ngrams.json", value.to_string());
+    classify("ngrams.json").fails_with(
+        1,
+        &["ngrams.json: inconsistent model: tokenizer.ngram_max is 4074295044; it must be from 1 to 8"],
+    );
     let mut value: serde_json::Value = serde_json::from_str(&good).unwrap();
     value["classifier"]["intercepts"][0] = serde_json::json!(1e300);
     s.write("huge.json", value.to_string());
