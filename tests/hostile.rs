@@ -348,3 +348,24 @@ fn bad_usage_exits_with_two() {
     assert_eq!(s.run(&["train"]).code(), 2);
     assert_eq!(s.run(&["frobnicate"]).code(), 2);
 }
+
+#[test]
+fn stdin_closed_early_is_an_empty_article_or_a_named_error() {
+    let s = Scratch::new();
+    // Standard input closed before anything was written.
+    let out = s.run(&["classify", "--format", "json"]).success().json();
+    assert_eq!(out[0]["source"], "-");
+    assert_eq!(out[0]["aggregate"]["sentences"], 0);
+    // A JSONL stream cut off in the middle of its last object.
+    s.run_with_stdin(
+        &["classify", "--input-format", "jsonl", "--format", "jsonl"],
+        Some(b"{\"id\": 1, \"text\": \"Astana abstained.\"}\n{\"id\": 2, \"text\": \"Moscow se"),
+    )
+    .fails_with(
+        1,
+        &[
+            "-: line 2: expected {\"id\": ..., \"text\": \"...\"}",
+            "EOF",
+        ],
+    );
+}
