@@ -181,83 +181,69 @@ fn word_class(c: char) -> Option<WordClass> {
 /// and the MidNumLet marks join two digits.
 pub fn simple_words(text: &str) -> Option<Vec<(usize, usize)>> {
     use WordClass::*;
-    if text.is_ascii() {
-        return Some(ascii_words(text.as_bytes()));
-    }
-    let mut chars: Vec<(usize, WordClass)> = Vec::with_capacity(text.len());
-    for (offset, c) in text.char_indices() {
-        chars.push((offset, word_class(c)?));
-    }
-    let end_of = |k: usize| chars.get(k).map_or(text.len(), |&(o, _)| o);
-    let class = |k: usize| chars.get(k).map(|&(_, c)| c);
+    let bytes = text.as_bytes();
+    let class_at = |i: usize| class_at(text, i);
     let is_word = |c: WordClass| matches!(c, Letter | Digit | Underscore);
-    let mut words = Vec::with_capacity(chars.len() / 5);
-    let mut k = 0;
-    while k < chars.len() {
-        if !is_word(chars[k].1) {
-            k += 1;
+    let mut words = Vec::with_capacity(bytes.len() / 5);
+    let mut i = 0;
+    while i < bytes.len() {
+        let (class, len) = class_at(i)?;
+        if !is_word(class) {
+            i += len;
             continue;
         }
-        let start = k;
-        let mut has_alphanumeric = chars[k].1 != Underscore;
-        loop {
-            let current = chars[k].1;
-            match (class(k + 1), class(k + 2)) {
-                (Some(next), _) if is_word(next) => {
-                    has_alphanumeric |= next != Underscore;
-                    k += 1;
-                }
-                (Some(MidLetter | MidNumLet), Some(Letter)) if current == Letter => k += 2,
-                (Some(MidNum | MidNumLet), Some(Digit)) if current == Digit => k += 2,
-                _ => break,
+        let start = i;
+        let mut has_alphanumeric = class != Underscore;
+        let mut current = class;
+        let mut end = i + len;
+        while end < bytes.len() {
+            let (next, next_len) = class_at(end)?;
+            if is_word(next) {
+                has_alphanumeric |= next != Underscore;
+                current = next;
+                end += next_len;
+                continue;
             }
+            let joins_letters = current == Letter && matches!(next, MidLetter | MidNumLet);
+            let joins_digits = current == Digit && matches!(next, MidNum | MidNumLet);
+            if !(joins_letters || joins_digits) || end + next_len >= bytes.len() {
+                break;
+            }
+            let (after, after_len) = class_at(end + next_len)?;
+            if after != current {
+                break;
+            }
+            end += next_len + after_len;
         }
-        k += 1;
         if has_alphanumeric {
-            words.push((chars[start].0, end_of(k)));
+            words.push((start, end));
         }
+        i = end;
     }
     Some(words)
 }
 
-/// [`simple_words`] for ASCII text, on bytes; every ASCII byte has a known class.
-fn ascii_words(bytes: &[u8]) -> Vec<(usize, usize)> {
-    let is_letter = |b: u8| b.is_ascii_alphabetic();
-    let is_digit = |b: u8| b.is_ascii_digit();
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let mut words = Vec::with_capacity(bytes.len() / 5);
-    let mut i = 0;
-    while i < bytes.len() {
-        if !is_word(bytes[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut has_alphanumeric = bytes[i] != b'_';
-        loop {
-            let current = bytes[i];
-            match (bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
-                (Some(next), _) if is_word(next) => {
-                    has_alphanumeric |= next != b'_';
-                    i += 1;
-                }
-                (Some(b':' | b'.' | b'\''), Some(after))
-                    if is_letter(current) && is_letter(after) =>
-                {
-                    i += 2;
-                }
-                (Some(b',' | b';' | b'.' | b'\''), Some(after))
-                    if is_digit(current) && is_digit(after) =>
-                {
-                    i += 2;
-                }
-                _ => break,
-            }
-        }
-        i += 1;
-        if has_alphanumeric {
-            words.push((start, i));
-        }
+/// The class and byte length of the character of `text` at byte `i` (ASCII without
+/// decoding); `None` past the end or for a character the fast path does not know.
+#[inline(always)]
+fn class_at(text: &str, i: usize) -> Option<(WordClass, usize)> {
+    let b = *text.as_bytes().get(i)?;
+    if b < 0x80 {
+        return Some((ascii_class(b), 1));
     }
-    words
+    let c = text[i..].chars().next()?;
+    Some((word_class(c)?, c.len_utf8()))
+}
+
+/// The word class of an ASCII byte: every ASCII character has a known class.
+fn ascii_class(b: u8) -> WordClass {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => WordClass::Letter,
+        b'0'..=b'9' => WordClass::Digit,
+        b'_' => WordClass::Underscore,
+        b':' => WordClass::MidLetter,
+        b'.' | b'\'' => WordClass::MidNumLet,
+        b',' | b';' => WordClass::MidNum,
+        _ => WordClass::Other,
+    }
 }

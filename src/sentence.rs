@@ -163,12 +163,16 @@ fn split_line(text: &str, line_start: usize, line: &str, spans: &mut Vec<Sentenc
 /// letter after it, which holds all the context the rules look at. Other lines get the
 /// full algorithm. A property test checks both ways agree.
 pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
-    let simple = if line.is_ascii() {
-        line.bytes()
-            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
-    } else {
-        line.chars().all(has_simple_sentence_class)
-    };
+    // One byte pass; only the lead bytes of non-ASCII characters are decoded.
+    let simple = line.bytes().enumerate().all(|(i, b)| match b {
+        b'\t' | b' '..=b'~' => true,
+        0x80..=0xBF => true, // continuation byte, checked with its lead byte
+        0xC0.. => line[i..]
+            .chars()
+            .next()
+            .is_some_and(has_simple_sentence_class),
+        _ => false,
+    });
     if !simple {
         return line.split_sentence_bound_indices().collect();
     }
@@ -186,6 +190,13 @@ pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
         if i < last_bound {
             // An earlier window already decided this terminator.
             i += 1;
+            continue;
+        }
+        // The common case needs no window: a lone terminator, spaces, then a capital
+        // letter is always a boundary before the capital (rules SB8 and SB11).
+        if let Some(capital) = capital_after_spaces(bytes, i) {
+            bounds.push(capital);
+            i = capital;
             continue;
         }
         let mut window_start = last_bound;
@@ -224,6 +235,19 @@ pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
         .windows(2)
         .map(|w| (w[0], &line[w[0]..w[1]]))
         .collect()
+}
+
+/// The position of the ASCII capital in "<terminator> <spaces> <capital>" at `i`, when the
+/// terminator stands alone (not part of a run like "?!" or "...").
+fn capital_after_spaces(bytes: &[u8], i: usize) -> Option<usize> {
+    if bytes.get(i + 1) != Some(&b' ') {
+        return None;
+    }
+    let mut j = i + 1;
+    while bytes.get(j) == Some(&b' ') {
+        j += 1;
+    }
+    bytes.get(j)?.is_ascii_uppercase().then_some(j)
 }
 
 /// Characters whose UAX #29 sentence-break class is certain without a table look-up:
