@@ -168,6 +168,18 @@ impl Classifier {
         &self.weights[feature * self.n_classes..(feature + 1) * self.n_classes]
     }
 
+    /// The `k` features with the largest weight for `class`, heaviest first (ties by index).
+    pub fn top_features(&self, class: usize, k: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.n_features()).collect();
+        order.sort_by(|&a, &b| {
+            self.weight(b, class)
+                .total_cmp(&self.weight(a, class))
+                .then(a.cmp(&b))
+        });
+        order.truncate(k);
+        order
+    }
+
     /// Linear class scores: intercept plus the weighted sum of the row's values.
     pub fn scores(&self, row: &SparseVector) -> Vec<f64> {
         let mut scores = self.intercepts.clone();

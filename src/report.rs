@@ -321,14 +321,7 @@ pub fn weights_svg(model: &Model, top: usize) -> String {
         panel_width * labels.len() as f64
     );
     for (class, label) in labels.iter().enumerate() {
-        let mut order: Vec<usize> = (0..vocabulary.len()).collect();
-        order.sort_by(|&a, &b| {
-            classifier
-                .weight(b, class)
-                .total_cmp(&classifier.weight(a, class))
-                .then(a.cmp(&b))
-        });
-        order.truncate(top);
+        let order = classifier.top_features(class, top);
         let max = order
             .first()
             .map_or(1.0, |&f| classifier.weight(f, class).abs().max(1e-9));

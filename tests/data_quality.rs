@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use kzstance::suggest::{jaccard, word_set as token_set, NEAR_DUPLICATE_JACCARD};
+
 use crate::util::repo_file;
 
 const LABELS: [&str; 3] = ["neutral_balancing", "pro_independence", "pro_kremlin"];
@@ -29,54 +31,6 @@ fn load(path: &str) -> Vec<Row> {
         .collect()
 }
 
-/// Lower-cased word set as sorted, deduplicated hashes.
-fn token_set(text: &str) -> Vec<u64> {
-    use std::hash::{Hash, Hasher};
-    let mut set: Vec<u64> = text
-        .to_lowercase()
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            w.hash(&mut h);
-            h.finish()
-        })
-        .collect();
-    set.sort_unstable();
-    set.dedup();
-    set
-}
-
-fn jaccard(a: &[u64], b: &[u64]) -> f64 {
-    let (mut i, mut j, mut common) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    let union = a.len() + b.len() - common;
-    if union == 0 {
-        1.0
-    } else {
-        common as f64 / union as f64
-    }
-}
-
-#[test]
-fn jaccard_is_right_on_hand_checked_sets() {
-    let a = token_set("Astana will not help Moscow");
-    let b = token_set("astana will NOT help moscow!");
-    assert_eq!(jaccard(&a, &b), 1.0);
-    let c = token_set("Astana will help Moscow");
-    assert!((jaccard(&a, &c) - 0.8).abs() < 1e-12);
-}
-
 #[test]
 fn training_file_is_large_balanced_and_free_of_near_duplicates() {
     let rows = load("data/stance.csv");
@@ -101,7 +55,7 @@ fn training_file_is_large_balanced_and_free_of_near_duplicates() {
     let mut with_twin = vec![false; rows.len()];
     for i in 0..rows.len() {
         for j in i + 1..rows.len() {
-            if jaccard(&sets[i], &sets[j]) >= 0.8 {
+            if jaccard(&sets[i], &sets[j]) >= NEAR_DUPLICATE_JACCARD {
                 with_twin[i] = true;
                 with_twin[j] = true;
             }
@@ -138,7 +92,10 @@ fn held_out_file_is_large_enough_and_shares_no_near_duplicate_with_training() {
     let train_sets: Vec<Vec<u64>> = train.iter().map(|r| token_set(&r.text)).collect();
     for row in &test {
         let set = token_set(&row.text);
-        if let Some(k) = train_sets.iter().position(|t| jaccard(t, &set) >= 0.8) {
+        if let Some(k) = train_sets
+            .iter()
+            .position(|t| jaccard(t, &set) >= NEAR_DUPLICATE_JACCARD)
+        {
             panic!(
                 "held-out {} is a near-duplicate of training {}:\n  {}\n  {}",
                 row.id, train[k].id, row.text, train[k].text

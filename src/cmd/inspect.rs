@@ -99,26 +99,17 @@ fn top_features(model: &Model, top: usize) -> Vec<LabelFeatures<'_>> {
         .labels()
         .iter()
         .enumerate()
-        .map(|(class, label)| {
-            let mut order: Vec<usize> = (0..vocabulary.len()).collect();
-            order.sort_by(|&a, &b| {
-                classifier
-                    .weight(b, class)
-                    .total_cmp(&classifier.weight(a, class))
-                    .then(a.cmp(&b))
-            });
-            LabelFeatures {
-                label,
-                bias: classifier.intercepts()[class],
-                features: order
-                    .into_iter()
-                    .take(top)
-                    .map(|f| WeightedFeature {
-                        feature: &vocabulary[f],
-                        weight: classifier.weight(f, class),
-                    })
-                    .collect(),
-            }
+        .map(|(class, label)| LabelFeatures {
+            label,
+            bias: classifier.intercepts()[class],
+            features: classifier
+                .top_features(class, top)
+                .into_iter()
+                .map(|f| WeightedFeature {
+                    feature: &vocabulary[f],
+                    weight: classifier.weight(f, class),
+                })
+                .collect(),
         })
         .collect()
 }

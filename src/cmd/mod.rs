@@ -104,6 +104,14 @@ pub fn read_text(input: &Input, lossy: bool) -> Result<String> {
     decode(bytes, &input.name(), lossy)
 }
 
+/// Every INPUT argument read as `(name, text)`, in order.
+pub fn read_all(arguments: &[PathBuf], lossy: bool) -> Result<Vec<(String, String)>> {
+    expand_inputs(arguments)?
+        .into_iter()
+        .map(|input| Ok((input.name(), read_text(&input, lossy)?)))
+        .collect()
+}
+
 /// Bytes to text, by the same rule as [`read_text`].
 pub fn decode(bytes: Vec<u8>, name: &str, lossy: bool) -> Result<String> {
     match String::from_utf8(bytes) {

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use kzstance::report::{html_report, ReportArticle};
 use rayon::prelude::*;
 
-use super::{expand_inputs, load_model, read_text};
+use super::{load_model, read_all};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,10 +26,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let model = load_model(args.model.as_deref())?;
-    let texts = expand_inputs(&args.inputs)?
-        .into_iter()
-        .map(|input| Ok((input.name(), read_text(&input, args.lossy)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let texts = read_all(&args.inputs, args.lossy)?;
     let articles: Vec<ReportArticle> = texts
         .par_iter()
         .map(|(source, text)| ReportArticle::new(&model, source, text))

@@ -6,7 +6,7 @@ use anyhow::Result;
 use kzstance::data::load_labeled_csv;
 use kzstance::suggest::suggest;
 
-use super::{expand_inputs, load_model, read_text};
+use super::{load_model, read_all};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -44,10 +44,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => Vec::new(),
     };
-    let articles = expand_inputs(&args.inputs)?
-        .into_iter()
-        .map(|input| Ok((input.name(), read_text(&input, args.lossy)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let articles = read_all(&args.inputs, args.lossy)?;
     let suggestions = suggest(&model, &articles, &labeled, args.count);
     let sink: Box<dyn std::io::Write> = match &args.out {
         Some(path) => {
