@@ -13,7 +13,7 @@ use kzstance::{Error, Model};
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::{decode, expand_inputs, fixed, load_model, read_text, stderr_is_terminal, Input};
+use super::{decode, expand_inputs, fixed, read_text, stderr_is_terminal, Input, ModelArg};
 
 /// Articles classified together before their output is written.
 const BATCH_ARTICLES: usize = 256;
@@ -42,9 +42,8 @@ pub enum InputFormat {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Model file (defaults to the built-in model)
-    #[arg(long)]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArg,
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -103,7 +102,7 @@ impl Pending {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let model = load_model(args.model.as_deref())?;
+    let model = args.model.load()?;
     let inputs = expand_inputs(&args.inputs)?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = args.threads {

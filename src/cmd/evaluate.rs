@@ -12,13 +12,12 @@ use kzstance::evaluate::{evaluate, ClassMetrics, Evaluation};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{fixed, load_model, ReportFormat};
+use super::{fixed, ModelArg, ReportFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Model file (defaults to the built-in model)
-    #[arg(long)]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArg,
     /// Labeled CSV with a header row
     #[arg(long)]
     data: PathBuf,
@@ -34,7 +33,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let model = load_model(args.model.as_deref())?;
+    let model = args.model.load()?;
     let data = load_labeled_csv(&args.data, &args.text_column, &args.label_column)?;
     let truth = data.targets(model.labels())?;
     let predicted: Vec<usize> = data.texts.par_iter().map(|t| model.predict(t)).collect();

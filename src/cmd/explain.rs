@@ -1,7 +1,6 @@
 //! `kzstance explain`: each sentence's label and the terms that pushed it there.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
 
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
@@ -10,13 +9,12 @@ use kzstance::output::LabelMap;
 use kzstance::Model;
 use serde::Serialize;
 
-use super::{decode, fixed, load_model, ReportFormat};
+use super::{decode, fixed, ModelArg, ReportFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Model file (defaults to the built-in model)
-    #[arg(long)]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArg,
     /// How many terms to show per sentence
     #[arg(long, default_value_t = 10)]
     top: usize,
@@ -50,7 +48,7 @@ struct TermJson<'a> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let model = load_model(args.model.as_deref())?;
+    let model = args.model.load()?;
     let text = if args.text == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes)?;

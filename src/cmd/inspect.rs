@@ -10,13 +10,12 @@ use kzstance::model::ModelCard;
 use kzstance::Model;
 use serde::Serialize;
 
-use super::{fixed, load_model, ReportFormat};
+use super::{fixed, ModelArg, ReportFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Model file (defaults to the built-in model)
-    #[arg(long)]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArg,
     /// How many features to list per label
     #[arg(long, default_value_t = 20)]
     top: usize,
@@ -68,7 +67,7 @@ struct FeatureWeights<'a> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let model = load_model(args.model.as_deref())?;
+    let model = args.model.load()?;
     let inspection = Inspection {
         labels: model.labels(),
         features: model.tfidf().len(),

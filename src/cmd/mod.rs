@@ -10,18 +10,46 @@ pub mod suggest;
 pub mod train;
 
 use std::io::{self, IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use kzstance::persist;
 use kzstance::{Error, Model};
 
-/// `--model PATH`, or the built-in model when absent.
-pub fn load_model(path: Option<&Path>) -> Result<Model> {
-    Ok(match path {
-        Some(path) => persist::load(path)?,
-        None => persist::load_default()?,
-    })
+/// `--model PATH`, shared by every command that uses a model.
+#[derive(clap::Args)]
+pub struct ModelArg {
+    /// Model file (defaults to the built-in model)
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+impl ModelArg {
+    /// The model file named, or the built-in model when none was.
+    pub fn load(&self) -> Result<Model> {
+        Ok(match &self.model {
+            Some(path) => persist::load(path)?,
+            None => persist::load_default()?,
+        })
+    }
+}
+
+/// Unlabeled articles named on the command line, for `report` and `suggest`.
+#[derive(clap::Args)]
+pub struct ArticleArgs {
+    /// Replace invalid UTF-8 with U+FFFD instead of stopping with an error
+    #[arg(long)]
+    lossy: bool,
+    /// Articles: files, directories (their *.txt files) or - for standard input
+    #[arg(value_name = "INPUT", required = true)]
+    inputs: Vec<PathBuf>,
+}
+
+impl ArticleArgs {
+    /// Every article read as `(name, text)`, in order.
+    pub fn read(&self) -> Result<Vec<(String, String)>> {
+        read_all(&self.inputs, self.lossy)
+    }
 }
 
 /// Whether an error chain ends in a closed pipe on output.

@@ -6,27 +6,22 @@ use anyhow::{Context, Result};
 use kzstance::report::{html_report, ReportArticle};
 use rayon::prelude::*;
 
-use super::{load_model, read_all};
+use super::{ArticleArgs, ModelArg};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Model file (defaults to the built-in model)
-    #[arg(long)]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArg,
     /// Where to write the HTML report
     #[arg(long)]
     out: PathBuf,
-    /// Replace invalid UTF-8 with U+FFFD instead of stopping with an error
-    #[arg(long)]
-    lossy: bool,
-    /// Articles: files, directories (their *.txt files) or - for standard input
-    #[arg(value_name = "INPUT", required = true)]
-    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    articles: ArticleArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let model = load_model(args.model.as_deref())?;
-    let texts = read_all(&args.inputs, args.lossy)?;
+    let model = args.model.load()?;
+    let texts = args.articles.read()?;
     let articles: Vec<ReportArticle> = texts
         .par_iter()
         .map(|(source, text)| ReportArticle::new(&model, source, text))

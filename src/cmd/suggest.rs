@@ -6,13 +6,12 @@ use anyhow::Result;
 use kzstance::data::load_labeled_csv;
 use kzstance::suggest::suggest;
 
-use super::{load_model, read_all};
+use super::{ArticleArgs, ModelArg};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Model file (defaults to the built-in model)
-    #[arg(long)]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArg,
     /// How many sentences to suggest
     #[arg(long, default_value_t = 50)]
     count: usize,
@@ -23,16 +22,12 @@ pub struct Args {
     /// defaults to the model's training file when it exists
     #[arg(long)]
     labeled: Option<PathBuf>,
-    /// Replace invalid UTF-8 with U+FFFD instead of stopping with an error
-    #[arg(long)]
-    lossy: bool,
-    /// Unlabeled articles: files, directories (their *.txt files) or - for standard input
-    #[arg(value_name = "INPUT", required = true)]
-    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    articles: ArticleArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let model = load_model(args.model.as_deref())?;
+    let model = args.model.load()?;
     let labeled_path = args.labeled.clone().or_else(|| {
         let path = PathBuf::from(&model.card().training_data);
         path.is_file().then_some(path)
@@ -44,7 +39,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => Vec::new(),
     };
-    let articles = read_all(&args.inputs, args.lossy)?;
+    let articles = args.articles.read()?;
     let suggestions = suggest(&model, &articles, &labeled, args.count);
     let sink: Box<dyn std::io::Write> = match &args.out {
         Some(path) => {
