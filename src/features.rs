@@ -84,21 +84,21 @@ impl FeatureIndex {
             }
             let words = &mut cache.1;
             let mut term_ids: Vec<Option<u32>> = Vec::with_capacity(text.len() / 5);
-            let mut lookup = |word: &str| {
-                term_ids.push(match words.get(word) {
-                    Some(id) => *id,
-                    None => {
-                        let id = self.terms.get(&tokenizer.normalize(word)).copied();
-                        words.insert(word.into(), id);
-                        id
-                    }
-                })
+            let mut resolve = |word: &str| match words.get(word) {
+                Some(id) => *id,
+                None => {
+                    let id = self.terms.get(&tokenizer.normalize(word)).copied();
+                    words.insert(word.into(), id);
+                    id
+                }
             };
-            match simple_words(text) {
-                Some(ranges) => ranges
-                    .into_iter()
-                    .for_each(|(start, end)| lookup(&text[start..end])),
-                None => text.unicode_words().for_each(lookup),
+            let fast = scan_words(text, |start, end| {
+                term_ids.push(resolve(&text[start..end]));
+            });
+            if !fast {
+                // A character the fast path does not know: segment the whole text anew.
+                term_ids.clear();
+                term_ids.extend(text.unicode_words().map(resolve));
             }
             let mut ids = Vec::with_capacity(term_ids.len() * self.ngram_max);
             ids.extend(
@@ -180,14 +180,28 @@ fn word_class(c: char) -> Option<WordClass> {
 /// Letters, digits and '_' join; ':' and the MidNumLet marks join two letters; ',', ';'
 /// and the MidNumLet marks join two digits.
 pub fn simple_words(text: &str) -> Option<Vec<(usize, usize)>> {
+    let mut words = Vec::with_capacity(text.len() / 5);
+    scan_words(text, |start, end| words.push((start, end))).then_some(words)
+}
+
+/// Calls `word(start, end)` for each word of `text` as [`simple_words`] finds them and
+/// returns `true`; stops and returns `false` at the first character the fast path does
+/// not know (words already reported stay reported).
+pub fn scan_words(text: &str, mut word: impl FnMut(usize, usize)) -> bool {
     use WordClass::*;
     let bytes = text.as_bytes();
-    let class_at = |i: usize| class_at(text, i);
     let is_word = |c: WordClass| matches!(c, Letter | Digit | Underscore);
-    let mut words = Vec::with_capacity(bytes.len() / 5);
     let mut i = 0;
     while i < bytes.len() {
-        let (class, len) = class_at(i)?;
+        // Runs of ASCII spaces and punctuation between words.
+        let b = bytes[i];
+        if b < 0x80 && !is_word(ASCII_CLASSES[b as usize]) {
+            i += 1;
+            continue;
+        }
+        let Some((class, len)) = class_at(text, i) else {
+            return false;
+        };
         if !is_word(class) {
             i += len;
             continue;
@@ -197,7 +211,20 @@ pub fn simple_words(text: &str) -> Option<Vec<(usize, usize)>> {
         let mut current = class;
         let mut end = i + len;
         while end < bytes.len() {
-            let (next, next_len) = class_at(end)?;
+            // Runs of ASCII letters and digits inside a word, without the general step.
+            let b = bytes[end];
+            if b < 0x80 {
+                let next = ASCII_CLASSES[b as usize];
+                if matches!(next, Letter | Digit) {
+                    has_alphanumeric = true;
+                    current = next;
+                    end += 1;
+                    continue;
+                }
+            }
+            let Some((next, next_len)) = class_at(text, end) else {
+                return false;
+            };
             if is_word(next) {
                 has_alphanumeric |= next != Underscore;
                 current = next;
@@ -209,18 +236,20 @@ pub fn simple_words(text: &str) -> Option<Vec<(usize, usize)>> {
             if !(joins_letters || joins_digits) || end + next_len >= bytes.len() {
                 break;
             }
-            let (after, after_len) = class_at(end + next_len)?;
+            let Some((after, after_len)) = class_at(text, end + next_len) else {
+                return false;
+            };
             if after != current {
                 break;
             }
             end += next_len + after_len;
         }
         if has_alphanumeric {
-            words.push((start, end));
+            word(start, end);
         }
         i = end;
     }
-    Some(words)
+    true
 }
 
 /// The class and byte length of the character of `text` at byte `i` (ASCII without
@@ -229,14 +258,25 @@ pub fn simple_words(text: &str) -> Option<Vec<(usize, usize)>> {
 fn class_at(text: &str, i: usize) -> Option<(WordClass, usize)> {
     let b = *text.as_bytes().get(i)?;
     if b < 0x80 {
-        return Some((ascii_class(b), 1));
+        return Some((ASCII_CLASSES[b as usize], 1));
     }
     let c = text[i..].chars().next()?;
     Some((word_class(c)?, c.len_utf8()))
 }
 
+/// The word class of every ASCII byte.
+static ASCII_CLASSES: [WordClass; 128] = {
+    let mut table = [WordClass::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = ascii_class(b as u8);
+        b += 1;
+    }
+    table
+};
+
 /// The word class of an ASCII byte: every ASCII character has a known class.
-fn ascii_class(b: u8) -> WordClass {
+const fn ascii_class(b: u8) -> WordClass {
     match b {
         b'a'..=b'z' | b'A'..=b'Z' => WordClass::Letter,
         b'0'..=b'9' => WordClass::Digit,

@@ -164,15 +164,16 @@ fn split_line(text: &str, line_start: usize, line: &str, spans: &mut Vec<Sentenc
 /// full algorithm. A property test checks both ways agree.
 pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
     // One byte pass; only the lead bytes of non-ASCII characters are decoded.
-    let simple = line.bytes().enumerate().all(|(i, b)| match b {
-        b'\t' | b' '..=b'~' => true,
-        0x80..=0xBF => true, // continuation byte, checked with its lead byte
-        0xC0.. => line[i..]
-            .chars()
-            .next()
-            .is_some_and(has_simple_sentence_class),
-        _ => false,
-    });
+    let simple = is_printable_ascii(line.as_bytes())
+        || line.bytes().enumerate().all(|(i, b)| match b {
+            b'\t' | b' '..=b'~' => true,
+            0x80..=0xBF => true, // continuation byte, checked with its lead byte
+            0xC0.. => line[i..]
+                .chars()
+                .next()
+                .is_some_and(has_simple_sentence_class),
+            _ => false,
+        });
     if !simple {
         return line.split_sentence_bound_indices().collect();
     }
@@ -180,10 +181,10 @@ pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
     let mut bounds = vec![0];
     let mut i = 0;
     while i < bytes.len() {
-        if !matches!(bytes[i], b'.' | b'!' | b'?') {
-            i += 1;
-            continue;
-        }
+        let Some(next) = memchr::memchr3(b'.', b'!', b'?', &bytes[i..]) else {
+            break;
+        };
+        i += next;
         // UAX #29 looks at most one character left of a terminator; starting at the word
         // before (or 32 characters back in a very long word) keeps every window short.
         let last_bound = *bounds.last().unwrap_or(&0);
@@ -235,6 +236,27 @@ pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
         .windows(2)
         .map(|w| (w[0], &line[w[0]..w[1]]))
         .collect()
+}
+
+/// Whether every byte is printable ASCII (' ' to '~'), eight bytes at a time.
+fn is_printable_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // With no high bit set, a byte below 0x20 or equal to 0x7f borrows into its own
+        // high bit in one of the subtractions.
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x;
+        let delete = (x ^ (ONES * 0x7f)).wrapping_sub(ONES) & !(x ^ (ONES * 0x7f));
+        if (x | below_space | delete) & HIGHS != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| (b' '..=b'~').contains(&b))
 }
 
 /// The position of the ASCII capital in "<terminator> <spaces> <capital>" at `i`, when the
@@ -333,6 +355,22 @@ fn is_initial_or_acronym(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_ascii_check_agrees_with_a_byte_loop() {
+        let mut bytes: Vec<u8> = (b' '..=b'~').collect();
+        assert!(is_printable_ascii(&bytes));
+        for bad in [0u8, b'\t', b'\n', 0x1f, 0x7f, 0x80, 0xc3, 0xff] {
+            for at in [0, 5, 8, 63, 90, bytes.len() - 1] {
+                let saved = bytes[at];
+                bytes[at] = bad;
+                assert!(!is_printable_ascii(&bytes), "byte {bad:#x} at {at}");
+                bytes[at] = saved;
+            }
+        }
+        assert!(is_printable_ascii(b""));
+        assert!(is_printable_ascii(b"Mr. Tokayev said so."));
+    }
 
     fn sentences(text: &str) -> Vec<&str> {
         split_sentences(text)

@@ -182,7 +182,8 @@ impl Tfidf {
         }
         let mut norm = 0.0;
         for (id, value) in row.iter_mut() {
-            let tf = if self.sublinear_tf {
+            // ln(1) = 0 exactly, so single occurrences skip the logarithm.
+            let tf = if self.sublinear_tf && *value != 1.0 {
                 1.0 + value.ln()
             } else {
                 *value
