@@ -17,8 +17,45 @@ const CACHE_LIMIT: usize = 500_000;
 
 static NEXT_INDEX_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Word as written → interned term id, or `None` for a term in no feature.
-type WordTerms = FxHashMap<Box<str>, Option<u32>>;
+/// Word as written → interned term id, or `None` for a term in no feature. Words of up
+/// to 16 bytes (nearly all) are keyed by their bytes packed into one integer, zero-padded
+/// (words never contain NUL), so a look-up hashes and compares two machine words.
+#[derive(Default)]
+struct WordTerms {
+    short: FxHashMap<u128, Option<u32>>,
+    long: FxHashMap<Box<str>, Option<u32>>,
+}
+
+impl WordTerms {
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
+
+    /// The cached term id of `word`, computing and caching it with `resolve` if new.
+    #[inline]
+    fn get_or_insert(&mut self, word: &str, resolve: impl FnOnce() -> Option<u32>) -> Option<u32> {
+        let bytes = word.as_bytes();
+        if bytes.len() <= 16 {
+            let mut packed = [0u8; 16];
+            packed[..bytes.len()].copy_from_slice(bytes);
+            *self
+                .short
+                .entry(u128::from_le_bytes(packed))
+                .or_insert_with(resolve)
+        } else if let Some(id) = self.long.get(word) {
+            *id
+        } else {
+            let id = resolve();
+            self.long.insert(word.into(), id);
+            id
+        }
+    }
+}
 
 thread_local! {
     /// The word cache of this thread, for the index whose id is stored alongside.
@@ -84,13 +121,8 @@ impl FeatureIndex {
             }
             let words = &mut cache.1;
             let mut term_ids: Vec<Option<u32>> = Vec::with_capacity(text.len() / 5);
-            let mut resolve = |word: &str| match words.get(word) {
-                Some(id) => *id,
-                None => {
-                    let id = self.terms.get(&tokenizer.normalize(word)).copied();
-                    words.insert(word.into(), id);
-                    id
-                }
+            let mut resolve = |word: &str| {
+                words.get_or_insert(word, || self.terms.get(&tokenizer.normalize(word)).copied())
             };
             let fast = scan_words(text, |start, end| {
                 term_ids.push(resolve(&text[start..end]));
