@@ -59,7 +59,8 @@ impl WordTerms {
 
 thread_local! {
     /// The word cache of this thread, for the index whose id is stored alongside.
-    static WORD_CACHE: RefCell<(u64, WordTerms)> = RefCell::new((0, WordTerms::default()));
+    static WORD_CACHE: RefCell<(u64, WordTerms, Vec<Option<u32>>)> =
+        RefCell::new((0, WordTerms::default(), Vec::new()));
 }
 
 /// The vocabulary compiled into id lookups.
@@ -119,8 +120,9 @@ impl FeatureIndex {
                 cache.0 = self.id;
                 cache.1.clear();
             }
-            let words = &mut cache.1;
-            let mut term_ids: Vec<Option<u32>> = Vec::with_capacity(text.len() / 5);
+            let (_, words, term_ids) = &mut *cache;
+            // The term ids of the words, in a buffer kept between calls.
+            term_ids.clear();
             let mut resolve = |word: &str| {
                 words.get_or_insert(word, || self.terms.get(&tokenizer.normalize(word)).copied())
             };
@@ -147,7 +149,7 @@ impl FeatureIndex {
                     }
                 }
             }
-            let mut window: Vec<u32> = Vec::with_capacity(self.ngram_max);
+            let mut window: Vec<u32> = Vec::new();
             for n in 3..=self.ngram_max {
                 for run in term_ids.windows(n) {
                     window.clear();
