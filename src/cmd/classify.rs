@@ -115,23 +115,19 @@ pub fn run(args: Args) -> Result<()> {
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut writer = Writer::start(&mut out, args.format, &model)?;
     let mut pending = pending_stream(inputs, args.input_format);
-    loop {
-        let batch = next_batch(&mut pending);
-        if batch.is_empty() {
-            break;
-        }
-        let count = batch.len() as u64;
-        let rendered: Vec<Result<Option<Vec<u8>>>> = pool.install(|| {
-            batch
-                .into_par_iter()
-                .map(|item| {
-                    item.resolve(args.lossy)?
-                        .map(|article| render(&model, &article, args.format))
-                        .transpose()
-                })
-                .collect()
-        });
-        // Write in input order up to the first failure, which then stops the run.
+    let classify_batch = |batch: Vec<Pending>| -> Vec<Rendered> {
+        batch
+            .into_par_iter()
+            .map(|item| {
+                item.resolve(args.lossy)?
+                    .map(|article| render(&model, &article, args.format))
+                    .transpose()
+            })
+            .collect()
+    };
+    // Write in input order up to the first failure, which then stops the run.
+    let mut write_batch = |rendered: Vec<Rendered>| -> Result<()> {
+        let count = rendered.len() as u64;
         for chunk in rendered {
             if let Some(chunk) = chunk? {
                 writer.article(&mut out, &chunk)?;
@@ -140,7 +136,33 @@ pub fn run(args: Args) -> Result<()> {
         if let Some(progress) = &progress {
             progress.inc(count);
         }
+        Ok(())
+    };
+    // With one worker everything runs in turn on it, so `--threads 1` is truly one thread.
+    // With more, this thread writes the previous batch and reads the next while the workers
+    // classify the current one, so the workers never wait for input or output.
+    let pipelined = pool.current_num_threads() > 1;
+    let mut batch = next_batch(&mut *pending);
+    let mut classified: Vec<Rendered> = Vec::new();
+    while !batch.is_empty() {
+        if pipelined {
+            let mut rendered = Vec::new();
+            let mut step = Ok(Vec::new());
+            let rendered_slot = &mut rendered;
+            let classify_batch = &classify_batch;
+            pool.in_place_scope(|scope| {
+                scope.spawn(move |_| *rendered_slot = classify_batch(batch));
+                step = write_batch(std::mem::take(&mut classified))
+                    .map(|()| next_batch(&mut *pending));
+            });
+            batch = step?;
+            classified = rendered;
+        } else {
+            write_batch(pool.install(|| classify_batch(batch)))?;
+            batch = next_batch(&mut *pending);
+        }
     }
+    write_batch(classified)?;
     writer.finish(&mut out)?;
     out.flush()?;
     if let Some(progress) = progress {
@@ -225,6 +247,9 @@ fn parse_json_line(name: &str, line: u64, bytes: Vec<u8>, lossy: bool) -> Result
         text: article.text,
     }))
 }
+
+/// One article's rendered output (`None` for a blank JSONL line), or why it failed.
+type Rendered = Result<Option<Vec<u8>>>;
 
 /// The next batch: up to `BATCH_ARTICLES` items or `BATCH_BYTES` of read input.
 fn next_batch(pending: &mut dyn Iterator<Item = Pending>) -> Vec<Pending> {
