@@ -2,11 +2,10 @@
 
 use crate::util::{repo_file, Scratch};
 
-#[test]
-fn json_figures_are_consistent() {
-    let scratch = Scratch::new();
+/// `kzstance evaluate --format json` of the shipped model on the held-out file.
+fn held_out_figures() -> serde_json::Value {
     let data = repo_file("data/stance-test.csv");
-    let out = scratch
+    Scratch::new()
         .run(&[
             "evaluate",
             "--data",
@@ -15,7 +14,12 @@ fn json_figures_are_consistent() {
             "json",
         ])
         .success()
-        .json();
+        .json()
+}
+
+#[test]
+fn json_figures_are_consistent() {
+    let out = held_out_figures();
     let labels: Vec<&str> = out["confusion"]["labels"]
         .as_array()
         .unwrap()
@@ -52,18 +56,7 @@ fn json_figures_are_consistent() {
 /// The bar for the shipped model on the held-out file.
 #[test]
 fn shipped_model_meets_the_held_out_targets() {
-    let scratch = Scratch::new();
-    let data = repo_file("data/stance-test.csv");
-    let out = scratch
-        .run(&[
-            "evaluate",
-            "--data",
-            data.to_str().unwrap(),
-            "--format",
-            "json",
-        ])
-        .success()
-        .json();
+    let out = held_out_figures();
     let macro_f1 = out["macro_f1"].as_f64().unwrap();
     assert!(
         macro_f1 >= 0.80,
@@ -81,18 +74,7 @@ fn shipped_model_meets_the_held_out_targets() {
 /// unnoticed. Retraining the shipped model means regenerating that file.
 #[test]
 fn shipped_model_reproduces_its_recorded_held_out_figures() {
-    let scratch = Scratch::new();
-    let data = repo_file("data/stance-test.csv");
-    let out = scratch
-        .run(&[
-            "evaluate",
-            "--data",
-            data.to_str().unwrap(),
-            "--format",
-            "json",
-        ])
-        .success()
-        .json();
+    let out = held_out_figures();
     let recorded: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(repo_file("models/stance-test-figures.json")).unwrap(),
     )
