@@ -163,7 +163,8 @@ fn split_line(text: &str, line_start: usize, line: &str, spans: &mut Vec<Sentenc
 /// letter after it, which holds all the context the rules look at. Other lines get the
 /// full algorithm. A property test checks both ways agree.
 pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
-    // One byte pass; only the lead bytes of non-ASCII characters are decoded.
+    // Printable ASCII is recognised eight bytes at a time; other lines get one byte pass
+    // in which only the lead bytes of non-ASCII characters are decoded.
     let simple = is_printable_ascii(line.as_bytes())
         || line.bytes().enumerate().all(|(i, b)| match b {
             b'\t' | b' '..=b'~' => true,
