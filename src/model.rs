@@ -308,12 +308,19 @@ mod tests {
     #[test]
     fn fast_feature_lookup_matches_the_string_path() {
         let model = crate::persist::load_default().unwrap();
-        let text =
-            "Kazakhstan will not help Russia evade sanctions, Tokayev’s office said on Jan. 5.";
-        let slow = model.tfidf().transform(&model.tokenizer().features(text));
-        assert!(!slow.is_empty());
-        assert_eq!(model.vectorize(text), slow);
-        assert_eq!(model.vectorize(text), slow, "and again from the warm cache");
+        for text in [
+            "Kazakhstan will not help Russia evade sanctions, Tokayev’s office said on Jan. 5.",
+            // Words of 8, 9 to 16 and over 16 bytes, near the end of the text and not.
+            "Sanctions, counter-sanctions and internationalisation: Kazakhstan",
+            "Moscow insists",
+            // A character the fast word scan does not know sends the sentence to UAX #29.
+            "Kazakhstan ✈ will not help Russia evade sanctions 🇰🇿 says Astana",
+        ] {
+            let slow = model.tfidf().transform(&model.tokenizer().features(text));
+            assert!(!slow.is_empty(), "{text}");
+            assert_eq!(model.vectorize(text), slow, "{text}");
+            assert_eq!(model.vectorize(text), slow, "{text}, again from the warm cache");
+        }
     }
 
     #[test]
