@@ -319,7 +319,11 @@ mod tests {
             let slow = model.tfidf().transform(&model.tokenizer().features(text));
             assert!(!slow.is_empty(), "{text}");
             assert_eq!(model.vectorize(text), slow, "{text}");
-            assert_eq!(model.vectorize(text), slow, "{text}, again from the warm cache");
+            assert_eq!(
+                model.vectorize(text),
+                slow,
+                "{text}, again from the warm cache"
+            );
         }
     }
 

@@ -153,7 +153,44 @@ pub fn from_json(text: &str, path: &Path) -> Result<Model> {
         path: path.to_path_buf(),
         problem: e.to_string(),
     };
-    let header: Header = serde_json::from_str(text).map_err(parse_error)?;
+    // One pass over the text when all is well; the header alone is read again only to
+    // say precisely what is wrong (another format or version rather than a bad field).
+    let parsed = serde_json::from_str::<ModelFile>(text);
+    if !matches!(&parsed, Ok(file) if file.format == FORMAT && file.version == VERSION) {
+        check_header(text, path)?;
+    }
+    let file = parsed.map_err(parse_error)?;
+    validate(&file).map_err(|problem| Error::ModelInvalid {
+        path: path.to_path_buf(),
+        problem,
+    })?;
+    let n_classes = file.labels.len();
+    let n_features = file.vectorizer.vocabulary.len();
+    let mut weights = vec![0.0; n_features * n_classes];
+    for (c, row) in file.classifier.weights.iter().enumerate() {
+        for (f, &w) in row.iter().enumerate() {
+            weights[f * n_classes + c] = w;
+        }
+    }
+    Ok(Model::new(
+        file.labels,
+        Tokenizer::new(file.tokenizer),
+        Tfidf::new(
+            file.vectorizer.vocabulary,
+            file.vectorizer.idf,
+            file.vectorizer.sublinear_tf,
+        ),
+        Classifier::new(weights, file.classifier.intercepts, n_classes),
+        file.card,
+    ))
+}
+
+/// Checks the file names this format and a version this build reads.
+fn check_header(text: &str, path: &Path) -> Result<()> {
+    let header: Header = serde_json::from_str(text).map_err(|e| Error::ModelParse {
+        path: path.to_path_buf(),
+        problem: e.to_string(),
+    })?;
     match header.format {
         Some(serde_json::Value::String(format)) if format == FORMAT => {}
         Some(other) => {
@@ -189,30 +226,7 @@ pub fn from_json(text: &str, path: &Path) -> Result<Model> {
             })
         }
     }
-    let file: ModelFile = serde_json::from_str(text).map_err(parse_error)?;
-    validate(&file).map_err(|problem| Error::ModelInvalid {
-        path: path.to_path_buf(),
-        problem,
-    })?;
-    let n_classes = file.labels.len();
-    let n_features = file.vectorizer.vocabulary.len();
-    let mut weights = vec![0.0; n_features * n_classes];
-    for (c, row) in file.classifier.weights.iter().enumerate() {
-        for (f, &w) in row.iter().enumerate() {
-            weights[f * n_classes + c] = w;
-        }
-    }
-    Ok(Model::new(
-        file.labels,
-        Tokenizer::new(file.tokenizer),
-        Tfidf::new(
-            file.vectorizer.vocabulary,
-            file.vectorizer.idf,
-            file.vectorizer.sublinear_tf,
-        ),
-        Classifier::new(weights, file.classifier.intercepts, n_classes),
-        file.card,
-    ))
+    Ok(())
 }
 
 /// Describes the first inconsistency in a parsed file.

@@ -5,6 +5,8 @@
 //! Figures follow scikit-learn's `TfidfVectorizer(smooth_idf=True, norm="l2")`:
 //! `idf = ln((1 + n) / (1 + df)) + 1`, tf is the raw count or `1 + ln(count)` when sublinear.
 
+use std::sync::OnceLock;
+
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
@@ -116,22 +118,18 @@ pub struct Tfidf {
     vocabulary: Vec<String>,
     idf: Vec<f64>,
     sublinear_tf: bool,
-    index: FxHashMap<String, u32>,
+    /// Feature → index, built on first use: classification never needs it.
+    index: OnceLock<FxHashMap<String, u32>>,
 }
 
 impl Tfidf {
     /// Rebuilds a vectorizer from saved parts; the caller checks the lengths agree.
     pub fn new(vocabulary: Vec<String>, idf: Vec<f64>, sublinear_tf: bool) -> Tfidf {
-        let index = vocabulary
-            .iter()
-            .enumerate()
-            .map(|(i, feature)| (feature.clone(), i as u32))
-            .collect();
         Tfidf {
             vocabulary,
             idf,
             sublinear_tf,
-            index,
+            index: OnceLock::new(),
         }
     }
 
@@ -157,7 +155,16 @@ impl Tfidf {
 
     /// The index of a feature, if it is in the vocabulary.
     pub fn feature_index(&self, feature: &str) -> Option<u32> {
-        self.index.get(feature).copied()
+        self.index
+            .get_or_init(|| {
+                self.vocabulary
+                    .iter()
+                    .enumerate()
+                    .map(|(i, feature)| (feature.clone(), i as u32))
+                    .collect()
+            })
+            .get(feature)
+            .copied()
     }
 
     /// The TF-IDF vector of one document's features.
