@@ -2,12 +2,11 @@
 //! in `cmd`. Errors become exit codes: 0 success, 1 runtime error, 2 usage error (clap's).
 //! A closed output pipe (`kzstance classify … | head`) ends quietly with 0.
 
+mod allocator;
 mod cmd;
 
-/// mimalloc instead of the system allocator: classify allocates and frees many small
-/// buffers per sentence and article.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::SplitAllocator = allocator::SplitAllocator;
 
 use std::process::ExitCode;
 
