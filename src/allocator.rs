@@ -74,3 +74,35 @@ unsafe impl GlobalAlloc for SplitAllocator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A block keeps its contents when `realloc` moves it between the two allocators.
+    #[test]
+    fn realloc_across_the_threshold_keeps_contents() {
+        let allocator = SplitAllocator;
+        let small = Layout::from_size_align(1000, 8).unwrap();
+        unsafe {
+            let ptr = allocator.alloc(small);
+            assert!(!ptr.is_null());
+            for i in 0..1000 {
+                *ptr.add(i) = (i % 251) as u8;
+            }
+            let grown = allocator.realloc(ptr, small, 2 * LARGE);
+            assert!(!grown.is_null());
+            assert!((0..1000).all(|i| *grown.add(i) == (i % 251) as u8));
+            *grown.add(2 * LARGE - 1) = 7;
+            let large = Layout::from_size_align(2 * LARGE, 8).unwrap();
+            let shrunk = allocator.realloc(grown, large, 100);
+            assert!(!shrunk.is_null());
+            assert!((0..100).all(|i| *shrunk.add(i) == (i % 251) as u8));
+            allocator.dealloc(shrunk, Layout::from_size_align(100, 8).unwrap());
+
+            let zeroed = allocator.alloc_zeroed(large);
+            assert!((0..2 * LARGE).step_by(4096).all(|i| *zeroed.add(i) == 0));
+            allocator.dealloc(zeroed, large);
+        }
+    }
+}
