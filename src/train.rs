@@ -58,6 +58,35 @@ pub struct Provenance {
 
 /// Cross-validates (when `params.folds >= 2`) and then fits on all rows.
 pub fn train(data: &LabeledData, params: &TrainParams, provenance: Provenance) -> Result<Trained> {
+    train_with_progress(data, params, provenance, &|_| {})
+}
+
+/// How many classifier fits `train` makes: one per fold, then the final one.
+pub fn fits_to_make(params: &TrainParams) -> usize {
+    if params.folds >= 2 {
+        params.folds + 1
+    } else {
+        1
+    }
+}
+
+/// What `train_with_progress` reports as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The features of every row are computed; the fits start.
+    Featurized,
+    /// One more of the [`fits_to_make`] classifier fits is done.
+    FitDone,
+}
+
+/// [`train`], calling `progress` from whichever thread reaches each step (fits run in
+/// parallel), so a caller can show how far a run of minutes has got.
+pub fn train_with_progress(
+    data: &LabeledData,
+    params: &TrainParams,
+    provenance: Provenance,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Trained> {
     let labels = data.label_set();
     check(data, &labels, params)?;
     let targets = data.targets(&labels)?;
@@ -67,6 +96,7 @@ pub fn train(data: &LabeledData, params: &TrainParams, provenance: Provenance) -
         .par_iter()
         .map(|t| tokenizer.features(t))
         .collect();
+    progress(Progress::Featurized);
     let classifier_params = ClassifierParams {
         seed: params.seed,
         ..params.classifier.clone()
@@ -76,17 +106,28 @@ pub fn train(data: &LabeledData, params: &TrainParams, provenance: Provenance) -
     let (cross_validation, fitted) = rayon::join(
         || {
             (params.folds >= 2)
-                .then(|| cross_validate(&features, &targets, &labels, params, &classifier_params))
+                .then(|| {
+                    cross_validate(
+                        &features,
+                        &targets,
+                        &labels,
+                        params,
+                        &classifier_params,
+                        progress,
+                    )
+                })
                 .transpose()
         },
         || {
-            fit_parts(
+            let fitted = fit_parts(
                 &features,
                 &targets,
                 labels.len(),
                 params,
                 &classifier_params,
-            )
+            );
+            progress(Progress::FitDone);
+            fitted
         },
     );
     let cross_validation = cross_validation?;
@@ -170,6 +211,7 @@ fn cross_validate(
     labels: &[String],
     params: &TrainParams,
     classifier_params: &ClassifierParams,
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Evaluation> {
     let folds = stratified_folds(targets, params.folds, params.seed);
     let fold_predictions: Vec<Vec<(usize, usize)>> = (0..params.folds)
@@ -187,6 +229,7 @@ fn cross_validate(
                 params,
                 classifier_params,
             )?;
+            progress(Progress::FitDone);
             Ok(test_rows
                 .iter()
                 .map(|&i| {

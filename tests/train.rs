@@ -192,3 +192,44 @@ fn shipped_model_is_reproduced_by_the_documented_command() {
         "models/stance.json differs from a fresh training run; retrain with the README command"
     );
 }
+
+/// The library reports featurizing once and every fit once: a fit per fold, then the final.
+#[test]
+fn training_reports_progress_once_per_fit() {
+    use std::sync::Mutex;
+
+    use kzstance::data::load_labeled_csv;
+    use kzstance::tfidf::TfidfParams;
+    use kzstance::train::{fits_to_make, train_with_progress, Progress, Provenance, TrainParams};
+
+    let scratch = Scratch::new();
+    let path = scratch.write("train.csv", small_training_csv());
+    let data = load_labeled_csv(&path, "text", "label").unwrap();
+    for folds in [3, 0] {
+        let params = TrainParams {
+            folds,
+            tfidf: TfidfParams {
+                min_df: 1,
+                ..TrainParams::default().tfidf
+            },
+            ..TrainParams::default()
+        };
+        let steps = Mutex::new(Vec::new());
+        let provenance = Provenance {
+            data_name: "train.csv".into(),
+            text_column: "text".into(),
+            label_column: "label".into(),
+            trained_on: "2026-01-01".into(),
+        };
+        let trained = train_with_progress(&data, &params, provenance, &|step| {
+            steps.lock().unwrap().push(step)
+        })
+        .unwrap();
+        assert_eq!(trained.cross_validation.is_some(), folds >= 2);
+        let steps = steps.into_inner().unwrap();
+        assert_eq!(steps.first(), Some(&Progress::Featurized), "folds {folds}");
+        let fits = steps.iter().filter(|s| **s == Progress::FitDone).count();
+        assert_eq!(fits, fits_to_make(&params), "folds {folds}");
+        assert_eq!(fits, if folds >= 2 { folds + 1 } else { 1 });
+    }
+}

@@ -4,15 +4,16 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 use kzstance::classifier::ClassifierParams;
 use kzstance::data::load_labeled_csv;
 use kzstance::persist;
 use kzstance::tfidf::TfidfParams;
 use kzstance::tokenize::TokenizerParams;
-use kzstance::train::{train, Provenance, TrainParams};
+use kzstance::train::{fits_to_make, train_with_progress, Progress, Provenance, TrainParams};
 
 use super::evaluate::render_evaluation;
-use super::ReportFormat;
+use super::{stderr_is_terminal, ReportFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -103,7 +104,27 @@ pub fn run(args: Args) -> Result<()> {
         label_column: args.label_column.clone(),
         trained_on: training_date(),
     };
-    let trained = train(&data, &params, provenance)?;
+    let progress = stderr_is_terminal().then(|| {
+        let bar = ProgressBar::new(fits_to_make(&params) as u64).with_style(
+            ProgressStyle::with_template("{spinner} {msg} {bar:30} {pos}/{len} fits, {elapsed}")
+                .expect("a valid template"),
+        );
+        bar.set_message("reading features");
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    });
+    let trained = train_with_progress(&data, &params, provenance, &|step| {
+        if let Some(bar) = &progress {
+            match step {
+                Progress::Featurized => bar.set_message("fitting"),
+                Progress::FitDone => bar.inc(1),
+            }
+        }
+    });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let trained = trained?;
 
     let mut out = std::io::stdout().lock();
     if let Some(evaluation) = &trained.cross_validation {
