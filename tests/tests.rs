@@ -1,5 +1,6 @@
 //! All integration tests, compiled into one binary. Each runs the real `kzstance`
-//! executable in a fresh directory, as a user would.
+//! executable in a fresh directory, as a user would, except `scikit_learn`, which checks
+//! the library's figures against the reference implementation's.
 
 mod util;
 
@@ -11,4 +12,5 @@ mod hostile;
 mod inspect;
 mod properties;
 mod report;
+mod scikit_learn;
 mod train;
