@@ -9,6 +9,7 @@ import json
 import pathlib
 
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 # Documents as lists of features (already tokenized and stemmed), so only the weighting is
@@ -31,6 +32,10 @@ SETTINGS = [
     {"min_df": 2, "max_df": 1.0, "sublinear_tf": False},
     {"min_df": 1, "max_df": 0.4, "sublinear_tf": True},
 ]
+
+# Label index of each TRAIN document, and the L2 penalty (linfa's alpha = 1 / C).
+TRAIN_TARGETS = [0, 2, 1, 2, 0, 1]
+ALPHA = 0.5
 
 LABELS = ["neutral_balancing", "pro_independence", "pro_kremlin"]
 TRUTH = [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 0, 1, 2, 2, 1, 0, 0]
@@ -60,6 +65,20 @@ def tfidf_case(settings):
     }
 
 
+def logistic_regression():
+    """Multinomial logistic regression on the TF-IDF rows of the first setting, fitted to
+    convergence; its probabilities for the TRANSFORM documents."""
+    vectorizer = TfidfVectorizer(analyzer=lambda features: features, sublinear_tf=True)
+    x_train = vectorizer.fit_transform(TRAIN)
+    model = LogisticRegression(C=1 / ALPHA, tol=1e-10, max_iter=100_000)
+    model.fit(x_train, TRAIN_TARGETS)
+    return {
+        "alpha": ALPHA,
+        "targets": TRAIN_TARGETS,
+        "probabilities": model.predict_proba(vectorizer.transform(TRANSFORM)).tolist(),
+    }
+
+
 def metrics():
     precision, recall, f1, _ = precision_recall_fscore_support(
         TRUTH, PREDICTED, labels=[0, 1, 2], zero_division=0
@@ -85,6 +104,7 @@ def main():
         "train": TRAIN,
         "transform": TRANSFORM,
         "tfidf": [tfidf_case(s) for s in SETTINGS],
+        "logistic_regression": logistic_regression(),
         "metrics": metrics(),
     }
     out = pathlib.Path(__file__).resolve().parent.parent / "tests/fixtures/sklearn-figures.json"

@@ -1,6 +1,7 @@
 //! Our TF-IDF and metrics against scikit-learn's figures for the same small inputs
 //! (`tests/fixtures/sklearn-figures.json`, written by `scripts/sklearn_figures.py`).
 
+use kzstance::classifier::ClassifierParams;
 use kzstance::evaluate::evaluate;
 use kzstance::tfidf::TfidfParams;
 use serde_json::Value;
@@ -87,6 +88,44 @@ fn tfidf_matches_scikit_learn() {
                 assert_eq!(index, their_index, "{settings}: {doc:?}");
                 assert_close(*value, *their_value, &format!("{settings}: {doc:?}"));
             }
+        }
+    }
+}
+
+/// linfa-logistic minimises the same objective as scikit-learn's multinomial
+/// `LogisticRegression` with `C = 1 / alpha` (the intercepts unpenalised); fitted to
+/// convergence, the probabilities agree to within what f32 training allows.
+#[test]
+fn logistic_regression_matches_scikit_learn() {
+    let figures = figures();
+    let train = documents(&figures["train"]);
+    let transform = documents(&figures["transform"]);
+    let reference = &figures["logistic_regression"];
+    let tfidf = TfidfParams::default().fit(&train).unwrap();
+    let rows: Vec<_> = train.iter().map(|doc| tfidf.transform(doc)).collect();
+    let targets: Vec<usize> = reference["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_u64().unwrap() as usize)
+        .collect();
+    let classifier = ClassifierParams {
+        alpha: reference["alpha"].as_f64().unwrap(),
+        max_iterations: 1_000,
+        balance_classes: false,
+        seed: 0,
+    }
+    .fit(&rows, &targets, 3, tfidf.len())
+    .unwrap();
+    let expected = reference["probabilities"].as_array().unwrap();
+    assert_eq!(expected.len(), transform.len());
+    for (doc, theirs) in transform.iter().zip(expected) {
+        let ours = classifier.probabilities(&tfidf.transform(doc));
+        for (p, q) in ours.iter().zip(floats(theirs)) {
+            assert!(
+                (p - q).abs() < 1e-4,
+                "{doc:?}: kzstance {ours:?}, scikit-learn {theirs}"
+            );
         }
     }
 }
