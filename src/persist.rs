@@ -149,17 +149,13 @@ pub fn load_default() -> Result<Model> {
 
 /// Parses and checks model JSON; `path` names it in errors.
 pub fn from_json(text: &str, path: &Path) -> Result<Model> {
-    let parse_error = |e: serde_json::Error| Error::ModelParse {
-        path: path.to_path_buf(),
-        problem: e.to_string(),
-    };
     // One pass over the text when all is well; the header alone is read again only to
     // say precisely what is wrong (another format or version rather than a bad field).
     let parsed = serde_json::from_str::<ModelFile>(text);
     if !matches!(&parsed, Ok(file) if file.format == FORMAT && file.version == VERSION) {
         check_header(text, path)?;
     }
-    let file = parsed.map_err(parse_error)?;
+    let file = parsed.map_err(|e| parse_error(path, e))?;
     validate(&file).map_err(|problem| Error::ModelInvalid {
         path: path.to_path_buf(),
         problem,
@@ -185,12 +181,17 @@ pub fn from_json(text: &str, path: &Path) -> Result<Model> {
     ))
 }
 
+/// A JSON error in the model file at `path`.
+fn parse_error(path: &Path, error: serde_json::Error) -> Error {
+    Error::ModelParse {
+        path: path.to_path_buf(),
+        problem: error.to_string(),
+    }
+}
+
 /// Checks the file names this format and a version this build reads.
 fn check_header(text: &str, path: &Path) -> Result<()> {
-    let header: Header = serde_json::from_str(text).map_err(|e| Error::ModelParse {
-        path: path.to_path_buf(),
-        problem: e.to_string(),
-    })?;
+    let header: Header = serde_json::from_str(text).map_err(|e| parse_error(path, e))?;
     match header.format {
         Some(serde_json::Value::String(format)) if format == FORMAT => {}
         Some(other) => {
