@@ -1,11 +1,20 @@
-//! The classifier: multinomial logistic regression fitted by linfa-logistic, its weights
-//! copied into our own struct so the model file format is ours. The only module that
-//! touches linfa. Not vectorizing and not label names: classes here are `0..n_classes`.
+//! The classifier: multinomial logistic regression, its weights kept in our own struct so
+//! the model file format is ours. Not vectorizing and not label names: classes here are
+//! `0..n_classes`.
 //!
-//! linfa-logistic has no class weights, so imbalance is handled by oversampling: every
-//! class is brought up to the size of the largest by repeating its rows (whole copies
-//! first, then a seeded random choice for the remainder). Repeating a row k times is the
-//! same as giving it weight k in the loss.
+//! Two solvers minimise the same objective (the softmax log-loss plus `alpha / 2` times
+//! the squared weights, intercepts unpenalised) with the same method (L-BFGS, ten steps
+//! of memory, a Moré–Thuente line search, stopping when the gradient's norm is below
+//! 1e-4): [`Solver::Sparse`], our [`crate::solver`] over the sparse TF-IDF rows, the
+//! default; and [`Solver::Linfa`], linfa-logistic over a dense `f32` matrix, the
+//! reference (this module is the only one touching linfa). Run to convergence both find
+//! the same unique minimum; the dense one needs memory and time proportional to
+//! rows × features (2 GB and minutes on the shipped data, against 0.2 GB and seconds).
+//!
+//! Imbalance is handled by oversampling: every class is brought up to the size of the
+//! largest by repeating its rows (whole copies first, then a seeded random choice for the
+//! remainder). Repeating a row k times is the same as giving it weight k in the loss,
+//! which is what the sparse solver does instead of copying rows.
 
 use linfa::prelude::*;
 use linfa_logistic::MultiLogisticRegression;
@@ -15,7 +24,31 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
+use crate::solver::SoftmaxProblem;
 use crate::tfidf::SparseVector;
+
+/// The gradient norm below which both solvers stop (linfa-logistic's default).
+const GRADIENT_TOLERANCE: f64 = 1e-4;
+
+/// Which implementation minimises the loss; see the module documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Solver {
+    /// L-BFGS over the sparse rows ([`crate::solver`]).
+    #[default]
+    Sparse,
+    /// linfa-logistic's L-BFGS over a dense `f32` matrix.
+    Linfa,
+}
+
+impl Solver {
+    /// The name used on the command line and on the model card.
+    pub fn name(self) -> &'static str {
+        match self {
+            Solver::Sparse => "sparse",
+            Solver::Linfa => "linfa",
+        }
+    }
+}
 
 /// Classifier settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,22 +56,25 @@ pub struct ClassifierParams {
     /// L2 penalty on the weights (linfa's `alpha`; about 1/C in scikit-learn terms);
     /// defaults to `0.1`.
     pub alpha: f64,
-    /// Most L-BFGS iterations; defaults to `50` (cross-validation scores stop improving
-    /// well before, and each iteration costs a pass over the data).
+    /// Most L-BFGS iterations; defaults to `1000`, a cap the sparse solver does not reach
+    /// on the shipped data (it converges in 350–430).
     pub max_iterations: u64,
     /// Oversample smaller classes up to the largest; defaults to `true`.
     pub balance_classes: bool,
     /// Seed for the oversampling draw; defaults to `42`.
     pub seed: u64,
+    /// Which solver fits the weights; defaults to [`Solver::Sparse`].
+    pub solver: Solver,
 }
 
 impl Default for ClassifierParams {
     fn default() -> Self {
         ClassifierParams {
             alpha: 0.1,
-            max_iterations: 50,
+            max_iterations: 1000,
             balance_classes: true,
             seed: 42,
+            solver: Solver::Sparse,
         }
     }
 }
@@ -77,6 +113,45 @@ impl ClassifierParams {
         } else {
             (0..rows.len()).collect()
         };
+        match self.solver {
+            Solver::Sparse => self.fit_sparse(rows, targets, &order, n_classes, n_features),
+            Solver::Linfa => self.fit_linfa(rows, targets, &order, n_classes, n_features),
+        }
+    }
+
+    fn fit_sparse(
+        &self,
+        rows: &[SparseVector],
+        targets: &[usize],
+        order: &[usize],
+        n_classes: usize,
+        n_features: usize,
+    ) -> Result<Classifier> {
+        let mut row_weights = vec![0.0; rows.len()];
+        for &i in order {
+            row_weights[i] += 1.0;
+        }
+        let problem = SoftmaxProblem::new(
+            rows,
+            targets,
+            &row_weights,
+            n_features,
+            n_classes,
+            self.alpha,
+        );
+        let mut params = problem.minimise(None, self.max_iterations, GRADIENT_TOLERANCE)?;
+        let intercepts = params.split_off(n_features * n_classes);
+        Ok(Classifier::new(params, intercepts, n_classes))
+    }
+
+    fn fit_linfa(
+        &self,
+        rows: &[SparseVector],
+        targets: &[usize],
+        order: &[usize],
+        n_classes: usize,
+        n_features: usize,
+    ) -> Result<Classifier> {
         // f32 halves memory and time against f64 with no measurable change in accuracy.
         let mut records = Array2::<f32>::zeros((order.len(), n_features));
         for (r, &source) in order.iter().enumerate() {
@@ -89,6 +164,7 @@ impl ClassifierParams {
         let fitted = MultiLogisticRegression::default()
             .alpha(self.alpha as f32)
             .max_iterations(self.max_iterations)
+            .gradient_tolerance(GRADIENT_TOLERANCE as f32)
             .fit(&dataset)?;
         let classes = fitted.classes();
         // Classes come back sorted; with every class present they are exactly 0..n.

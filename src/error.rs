@@ -79,7 +79,10 @@ pub enum Error {
     EmptyVocabulary { min_df: usize, max_df: f64 },
 
     #[error("the logistic regression solver failed: {0}")]
-    Solver(#[from] linfa_logistic::error::Error),
+    Linfa(#[from] linfa_logistic::error::Error),
+
+    #[error("the sparse L-BFGS solver failed: {0}")]
+    Solver(String),
 
     #[error("{path}: byte {byte}: the text is not valid UTF-8 (use --lossy to replace bad bytes)")]
     TextNotUtf8 { path: PathBuf, byte: usize },

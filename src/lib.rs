@@ -19,6 +19,7 @@ pub mod output;
 pub mod persist;
 pub mod report;
 pub mod sentence;
+pub mod solver;
 pub mod suggest;
 pub mod tfidf;
 pub mod tokenize;

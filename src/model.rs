@@ -71,6 +71,10 @@ pub struct ModelCard {
     pub seed: u64,
     pub alpha: f64,
     pub max_iterations: u64,
+    /// The solver that fitted the weights (`sparse` or `linfa`); model files written
+    /// before the choice existed were all fitted by linfa-logistic.
+    #[serde(default = "solver_of_older_models")]
+    pub solver: String,
     pub min_df: usize,
     pub max_df: f64,
     pub max_features: Option<usize>,
@@ -80,6 +84,10 @@ pub struct ModelCard {
     /// UTC date of training, `YYYY-MM-DD` (from `SOURCE_DATE_EPOCH` when set, for
     /// reproducible files).
     pub trained_on: String,
+}
+
+fn solver_of_older_models() -> String {
+    crate::classifier::Solver::Linfa.name().to_string()
 }
 
 /// Cross-validation figures kept on the model card.

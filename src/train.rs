@@ -141,6 +141,7 @@ pub fn train_with_progress(
         seed: params.seed,
         alpha: params.classifier.alpha,
         max_iterations: params.classifier.max_iterations,
+        solver: params.classifier.solver.name().to_string(),
         min_df: params.tfidf.min_df,
         max_df: params.tfidf.max_df,
         max_features: params.tfidf.max_features,

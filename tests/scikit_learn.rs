@@ -1,7 +1,7 @@
 //! Our TF-IDF and metrics against scikit-learn's figures for the same small inputs
 //! (`tests/fixtures/sklearn-figures.json`, written by `scripts/sklearn_figures.py`).
 
-use kzstance::classifier::ClassifierParams;
+use kzstance::classifier::{ClassifierParams, Solver};
 use kzstance::evaluate::evaluate;
 use kzstance::tfidf::TfidfParams;
 use serde_json::Value;
@@ -92,11 +92,20 @@ fn tfidf_matches_scikit_learn() {
     }
 }
 
-/// linfa-logistic minimises the same objective as scikit-learn's multinomial
+/// Both solvers minimise the same objective as scikit-learn's multinomial
 /// `LogisticRegression` with `C = 1 / alpha` (the intercepts unpenalised); fitted to
-/// convergence, the probabilities agree to within what f32 training allows.
+/// convergence, the probabilities agree to within what f32 training (linfa) allows.
 #[test]
-fn logistic_regression_matches_scikit_learn() {
+fn sparse_solver_matches_scikit_learn() {
+    logistic_regression_matches_scikit_learn(Solver::Sparse);
+}
+
+#[test]
+fn linfa_solver_matches_scikit_learn() {
+    logistic_regression_matches_scikit_learn(Solver::Linfa);
+}
+
+fn logistic_regression_matches_scikit_learn(solver: Solver) {
     let figures = figures();
     let train = documents(&figures["train"]);
     let transform = documents(&figures["transform"]);
@@ -114,6 +123,7 @@ fn logistic_regression_matches_scikit_learn() {
         max_iterations: 1_000,
         balance_classes: false,
         seed: 0,
+        solver,
     }
     .fit(&rows, &targets, 3, tfidf.len())
     .unwrap();
@@ -124,7 +134,7 @@ fn logistic_regression_matches_scikit_learn() {
         for (p, q) in ours.iter().zip(floats(theirs)) {
             assert!(
                 (p - q).abs() < 1e-4,
-                "{doc:?}: kzstance {ours:?}, scikit-learn {theirs}"
+                "{doc:?}: kzstance ({solver:?}) {ours:?}, scikit-learn {theirs}"
             );
         }
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use kzstance::classifier::ClassifierParams;
+use kzstance::classifier::{ClassifierParams, Solver};
 use kzstance::data::load_labeled_csv;
 use kzstance::persist;
 use kzstance::tfidf::TfidfParams;
@@ -39,9 +39,14 @@ pub struct Args {
     /// L2 penalty of the logistic regression
     #[arg(long, default_value_t = ClassifierParams::default().alpha)]
     alpha: f64,
-    /// Most L-BFGS iterations of the logistic regression solver
+    /// Most L-BFGS iterations of the logistic regression solver (it stops earlier once
+    /// converged)
     #[arg(long, default_value_t = ClassifierParams::default().max_iterations)]
     max_iterations: u64,
+    /// Logistic regression solver: sparse (fast) or linfa (linfa-logistic over a dense
+    /// matrix: the reference, memory and time grow with rows × features)
+    #[arg(long, value_enum, default_value_t = SolverArg::Sparse)]
+    solver: SolverArg,
     /// Keep n-grams seen in at least this many training sentences
     #[arg(long, default_value_t = TrainParams::default().tfidf.min_df)]
     min_df: usize,
@@ -66,6 +71,12 @@ pub struct Args {
     /// Report format for the cross-validation figures
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SolverArg {
+    Sparse,
+    Linfa,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -93,6 +104,10 @@ pub fn run(args: Args) -> Result<()> {
             alpha: args.alpha,
             max_iterations: args.max_iterations,
             balance_classes: !args.no_balance,
+            solver: match args.solver {
+                SolverArg::Sparse => Solver::Sparse,
+                SolverArg::Linfa => Solver::Linfa,
+            },
             ..ClassifierParams::default()
         },
         folds: args.folds,
