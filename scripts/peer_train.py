@@ -29,21 +29,29 @@ except ImportError as e:
     sys.exit(3)
 
 WORD = re.compile(r"\w+")
-_stemmer = None
+class Tokenizer:
+    """Lower-cased, stemmed words. The stemmer is made on first use in each process and
+    left out when pickled for the cross-validation workers (stemmers cannot be pickled)."""
 
+    def __init__(self):
+        self.stemmer = None
 
-def tokenize(text):
-    # Created on first use in each worker process: stemmer objects cannot be pickled.
-    global _stemmer
-    if _stemmer is None:
-        _stemmer = Stemmer.Stemmer("english")
-    return _stemmer.stemWords(WORD.findall(text.lower()))
+    def __call__(self, text):
+        if self.stemmer is None:
+            self.stemmer = Stemmer.Stemmer("english")
+        return self.stemmer.stemWords(WORD.findall(text.lower()))
+
+    def __getstate__(self):
+        return {}
+
+    def __setstate__(self, state):
+        self.stemmer = None
 
 
 def pipeline():
     return make_pipeline(
         TfidfVectorizer(
-            tokenizer=tokenize,
+            tokenizer=Tokenizer(),
             token_pattern=None,
             lowercase=False,
             ngram_range=(1, 2),

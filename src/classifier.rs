@@ -4,8 +4,8 @@
 //!
 //! Two solvers minimise the same objective (the softmax log-loss plus `alpha / 2` times
 //! the squared weights, intercepts unpenalised) with the same method (L-BFGS, ten steps
-//! of memory, a Moré–Thuente line search, stopping when the gradient's norm is below
-//! 1e-4): [`Solver::Sparse`], our [`crate::solver`] over the sparse TF-IDF rows, the
+//! of memory, a Moré–Thuente line search, stopping when the gradient's norm per training
+//! row is below [`ClassifierParams::tolerance`]): [`Solver::Sparse`], our [`crate::solver`] over the sparse TF-IDF rows, the
 //! default; and [`Solver::Linfa`], linfa-logistic over a dense `f32` matrix, the
 //! reference (this module is the only one touching linfa). Run to convergence both find
 //! the same unique minimum; the dense one needs memory and time proportional to
@@ -26,9 +26,6 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::{Error, Result};
 use crate::solver::SoftmaxProblem;
 use crate::tfidf::SparseVector;
-
-/// The gradient norm below which both solvers stop (linfa-logistic's default).
-const GRADIENT_TOLERANCE: f64 = 1e-4;
 
 /// Which implementation minimises the loss; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,9 +53,14 @@ pub struct ClassifierParams {
     /// L2 penalty on the weights (linfa's `alpha`; about 1/C in scikit-learn terms);
     /// defaults to `0.1`.
     pub alpha: f64,
-    /// Most L-BFGS iterations; defaults to `1000`, a cap the sparse solver does not reach
-    /// on the shipped data (it converges in 350–430).
+    /// Most L-BFGS iterations; defaults to `1000`, a cap the solver does not reach on the
+    /// shipped data.
     pub max_iterations: u64,
+    /// The solver stops once the gradient's norm divided by the number of (oversampled)
+    /// training rows is below this; defaults to `1e-5`. On the shipped data that is about 150
+    /// iterations, and every probability is within 0.002 of the exact minimum's (`1e-6`:
+    /// within 0.0002, 40% more time).
+    pub tolerance: f64,
     /// Oversample smaller classes up to the largest; defaults to `true`.
     pub balance_classes: bool,
     /// Seed for the oversampling draw; defaults to `42`.
@@ -72,6 +74,7 @@ impl Default for ClassifierParams {
         ClassifierParams {
             alpha: 0.1,
             max_iterations: 1000,
+            tolerance: 1e-5,
             balance_classes: true,
             seed: 42,
             solver: Solver::Sparse,
@@ -85,6 +88,13 @@ impl ClassifierParams {
             return Err(Error::InvalidParam {
                 name: "alpha",
                 value: self.alpha.to_string(),
+                expected: "a finite number greater than 0",
+            });
+        }
+        if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
+            return Err(Error::InvalidParam {
+                name: "tolerance",
+                value: self.tolerance.to_string(),
                 expected: "a finite number greater than 0",
             });
         }
@@ -139,7 +149,8 @@ impl ClassifierParams {
             n_classes,
             self.alpha,
         );
-        let mut params = problem.minimise(None, self.max_iterations, GRADIENT_TOLERANCE)?;
+        let gradient_tolerance = self.tolerance * order.len() as f64;
+        let mut params = problem.minimise(None, self.max_iterations, gradient_tolerance)?;
         let intercepts = params.split_off(n_features * n_classes);
         Ok(Classifier::new(params, intercepts, n_classes))
     }
@@ -164,7 +175,7 @@ impl ClassifierParams {
         let fitted = MultiLogisticRegression::default()
             .alpha(self.alpha as f32)
             .max_iterations(self.max_iterations)
-            .gradient_tolerance(GRADIENT_TOLERANCE as f32)
+            .gradient_tolerance((self.tolerance * order.len() as f64) as f32)
             .fit(&dataset)?;
         let classes = fitted.classes();
         // Classes come back sorted; with every class present they are exactly 0..n.

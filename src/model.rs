@@ -75,6 +75,10 @@ pub struct ModelCard {
     /// before the choice existed were all fitted by linfa-logistic.
     #[serde(default = "solver_of_older_models")]
     pub solver: String,
+    /// The solver's stopping tolerance (gradient norm per training row); `None` in model
+    /// files written before it was a setting.
+    #[serde(default)]
+    pub tolerance: Option<f64>,
     pub min_df: usize,
     pub max_df: f64,
     pub max_features: Option<usize>,

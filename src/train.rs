@@ -142,6 +142,7 @@ pub fn train_with_progress(
         alpha: params.classifier.alpha,
         max_iterations: params.classifier.max_iterations,
         solver: params.classifier.solver.name().to_string(),
+        tolerance: Some(params.classifier.tolerance),
         min_df: params.tfidf.min_df,
         max_df: params.tfidf.max_df,
         max_features: params.tfidf.max_features,

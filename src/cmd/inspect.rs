@@ -143,7 +143,7 @@ fn render(inspection: &Inspection) -> String {
     let card = inspection.card;
     let mut text = String::new();
     text.push_str(&format!(
-        "model card\n  labels          {}\n  features        {}\n  training data   {} (sha256 {})\n  rows per label  {}\n  settings        alpha {}, max_iterations {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
+        "model card\n  labels          {}\n  features        {}\n  training data   {} (sha256 {})\n  rows per label  {}\n  settings        alpha {}, max_iterations {}, tolerance {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
         inspection.labels.join(", "),
         inspection.features,
         card.training_data,
@@ -155,6 +155,8 @@ fn render(inspection: &Inspection) -> String {
             .join(", "),
         card.alpha,
         card.max_iterations,
+        card.tolerance
+            .map_or_else(|| "not recorded".to_string(), |t| t.to_string()),
         card.solver,
         card.min_df,
         card.max_df,

@@ -43,6 +43,9 @@ pub struct Args {
     /// converged)
     #[arg(long, default_value_t = ClassifierParams::default().max_iterations)]
     max_iterations: u64,
+    /// Stop the solver once the gradient's norm per training row is below this
+    #[arg(long, default_value_t = ClassifierParams::default().tolerance)]
+    tolerance: f64,
     /// Logistic regression solver: sparse (fast) or linfa (linfa-logistic over a dense
     /// matrix: the reference, memory and time grow with rows × features)
     #[arg(long, value_enum, default_value_t = SolverArg::Sparse)]
@@ -103,6 +106,7 @@ pub fn run(args: Args) -> Result<()> {
         classifier: ClassifierParams {
             alpha: args.alpha,
             max_iterations: args.max_iterations,
+            tolerance: args.tolerance,
             balance_classes: !args.no_balance,
             solver: match args.solver {
                 SolverArg::Sparse => Solver::Sparse,
