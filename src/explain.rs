@@ -18,6 +18,21 @@ pub struct TermContribution {
     pub contributions: Vec<f64>,
 }
 
+impl TermContribution {
+    /// How much the term moves `label`'s score above the other labels' scores: its
+    /// contribution to `label` minus the mean of its contributions to the others. Only
+    /// differences between scores change the probabilities, so a word that adds the same
+    /// to every label (as common function words nearly do) pulls toward none of them.
+    pub fn pull_toward(&self, label: usize) -> f64 {
+        let others = self.contributions.len().saturating_sub(1);
+        if others == 0 {
+            return self.contributions[label];
+        }
+        let rest: f64 = self.contributions.iter().sum::<f64>() - self.contributions[label];
+        self.contributions[label] - rest / others as f64
+    }
+}
+
 /// A sentence, its prediction and the features behind it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentenceExplanation {
@@ -29,7 +44,8 @@ pub struct SentenceExplanation {
     /// Class scores (bias plus every contribution), in label order.
     pub scores: Vec<f64>,
     pub bias: Vec<f64>,
-    /// Every feature of the sentence, strongest pull toward the predicted label first.
+    /// Every feature of the sentence, strongest pull toward the predicted label first
+    /// ([`TermContribution::pull_toward`]).
     pub terms: Vec<TermContribution>,
 }
 
@@ -103,8 +119,8 @@ impl Model {
             })
             .collect();
         terms.sort_by(|a, b| {
-            b.contributions[label]
-                .total_cmp(&a.contributions[label])
+            b.pull_toward(label)
+                .total_cmp(&a.pull_toward(label))
                 .then_with(|| a.feature.cmp(&b.feature))
         });
         SentenceExplanation {
@@ -152,5 +168,32 @@ mod tests {
             .terms
             .iter()
             .any(|t| t.feature == "sanction"));
+    }
+
+    #[test]
+    fn a_term_adding_the_same_to_every_label_pulls_toward_none() {
+        let term = |contributions: Vec<f64>| super::TermContribution {
+            feature: "x".into(),
+            spans: Vec::new(),
+            value: 1.0,
+            contributions,
+        };
+        assert!(term(vec![0.7, 0.7, 0.7]).pull_toward(1).abs() < 1e-12);
+        // 0.9 against the mean of 0.5 and -0.1.
+        assert!((term(vec![0.5, 0.9, -0.1]).pull_toward(1) - 0.7).abs() < 1e-12);
+        // A large raw contribution that every label shares ranks below a small one that
+        // separates the label from the rest.
+        assert!(
+            term(vec![1.0, 1.2, 1.0]).pull_toward(1) < term(vec![-0.2, 0.3, -0.2]).pull_toward(1)
+        );
+    }
+
+    #[test]
+    fn terms_are_ordered_by_pull_toward_the_label() {
+        let model = load_default().unwrap();
+        let e = &model
+            .explain("The Kazakh foreign ministry said it will not recognise the annexation.")[0];
+        let pulls: Vec<f64> = e.terms.iter().map(|t| t.pull_toward(e.label)).collect();
+        assert!(pulls.windows(2).all(|w| w[0] >= w[1]), "{pulls:?}");
     }
 }

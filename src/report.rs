@@ -287,7 +287,7 @@ fn write_underlined(html: &mut String, text: &str, sentence: &SentenceExplanatio
     let mut spans: Vec<(usize, usize)> = sentence
         .terms
         .iter()
-        .filter(|t| t.contributions[sentence.label] > 0.0)
+        .filter(|t| t.pull_toward(sentence.label) > 0.0)
         .take(UNDERLINED_TERMS)
         .flat_map(|t| t.spans.iter().copied())
         .collect();
