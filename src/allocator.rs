@@ -2,9 +2,10 @@
 //! allocator for larger ones. `classify` allocates and frees many small buffers per
 //! sentence and article, and mimalloc runs it 9% faster on one thread and 15% faster on
 //! two than glibc's allocator. But mimalloc keeps freed large blocks and zeroes them again
-//! when it hands them out anew, which made `train` — a dense matrix of up to a gigabyte and
-//! a half per fold — 27% slower and 77% larger in peak memory; the system allocator gives
-//! such blocks fresh zero pages from the kernel, touched only where a value is written.
+//! when it hands them out anew, which made training with a dense matrix (`train --solver
+//! linfa`: up to a gigabyte and a half per fold) 27% slower and 77% larger in peak memory;
+//! the system allocator gives such blocks fresh zero pages from the kernel, touched only
+//! where a value is written.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
