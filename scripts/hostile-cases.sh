@@ -17,7 +17,7 @@ case_row() { # description, then the command
   err=${err%%$'\n'*}
   printf '| %s | %s | `%s` |\n' "$what" "$code" "${err//|/\\|}"
 }
-train() { "$bin" train --data "$1" --out model.json --folds 2 --min-df 1; }
+train() { local data=$1; shift; "$bin" train --data "$data" --out model.json --folds 2 --min-df 1 "$@"; }
 echo '| case | exit | message |'
 echo '| --- | --- | --- |'
 case_row "training CSV missing" train missing.csv
@@ -27,6 +27,7 @@ printf 'text,label\nfine,a\n  ,b\n' >notext.csv; case_row "empty text" train not
 printf 'text,label\nfine,a\nalso,\n' >nolabel.csv; case_row "empty label" train nolabel.csv
 printf 'text,label\na,x\nb,x\n' >one.csv; case_row "a single class" train one.csv
 printf 'text,label\na,x\nb,x\nc,x\nd,y\n' >few.csv; case_row "fewer rows of a class than folds" "$bin" train --data few.csv --out m.json --folds 3
+good >good.csv; case_row "a solver setting out of range" train good.csv --tolerance 0
 printf 'text,label\nfine,a\nextra,b,c\n' >ragged.csv; case_row "ragged row" train ragged.csv
 printf 'text,label\nfine,a\nbad \xc3\x28 bytes,b\n' >bad.csv; case_row "invalid UTF-8 in the CSV" train bad.csv
 printf 'text,label\n' >header.csv; case_row "header but no rows" train header.csv

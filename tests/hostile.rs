@@ -60,6 +60,28 @@ fn label_problems_are_explained() {
         1,
         &["invalid setting ngrams = 9: a whole number from 1 to 8"],
     );
+    for (flag, value, message) in [
+        (
+            "--alpha",
+            "0",
+            "invalid setting alpha = 0: a finite number greater than 0",
+        ),
+        (
+            "--tolerance",
+            "0",
+            "invalid setting tolerance = 0: a finite number greater than 0",
+        ),
+        (
+            "--max-iterations",
+            "0",
+            "invalid setting max_iterations = 0: at least 1",
+        ),
+    ] {
+        s.run(&[
+            "train", "--data", "fine.csv", "--out", "m.json", flag, value,
+        ])
+        .fails_with(1, &[message]);
+    }
     s.write("one.csv", "text,label\na,x\nb,x\nc,x\n");
     train(&s, "one.csv").fails_with(1, &["cannot train on a single label ('x')"]);
     s.write("few.csv", "text,label\na,x\nb,x\nc,x\nd,y\n");
@@ -346,6 +368,11 @@ fn bad_usage_exits_with_two() {
     assert_eq!(run.code(), 2, "{}", run.stderr());
     assert!(run.stderr().contains("invalid value 'yaml'"));
     assert_eq!(s.run(&["train"]).code(), 2);
+    let run = s.run(&[
+        "train", "--data", "x.csv", "--out", "m.json", "--solver", "dense",
+    ]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.stderr().contains("[possible values: sparse, linfa]"));
     assert_eq!(s.run(&["frobnicate"]).code(), 2);
 }
 
