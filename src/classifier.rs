@@ -150,7 +150,7 @@ impl ClassifierParams {
             self.alpha,
         );
         let gradient_tolerance = self.tolerance * fit.order.len() as f64;
-        let mut params = problem.minimise(None, self.max_iterations, gradient_tolerance)?;
+        let mut params = problem.minimise(self.max_iterations, gradient_tolerance)?;
         let intercepts = params.split_off(fit.n_features * fit.n_classes);
         Ok(Classifier::new(params, intercepts, fit.n_classes))
     }

@@ -152,30 +152,24 @@ impl<'a> SoftmaxProblem<'a> {
         (loss, gradient)
     }
 
-    /// The loss and gradient at `params`, from the cache when the last call was there:
-    /// the line search asks for the cost and then the gradient of the same point.
-    fn cached(&self, params: &[f64]) -> (f64, Vec<f64>) {
+    /// Reads the loss and gradient at `params` with `read`, evaluating them only when the
+    /// last evaluation was elsewhere: the line search asks for the cost and then the
+    /// gradient of the same point.
+    fn with_evaluation<T>(&self, params: &[f64], read: impl FnOnce(f64, &[f64]) -> T) -> T {
         let mut cache = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, loss, gradient)) = cache.as_ref() {
-            if at.as_slice() == params {
-                return (*loss, gradient.clone());
-            }
+        if !matches!(cache.as_ref(), Some((at, _, _)) if at.as_slice() == params) {
+            let (loss, gradient) = self.loss_and_gradient(params);
+            *cache = Some((params.to_vec(), loss, gradient));
         }
-        let (loss, gradient) = self.loss_and_gradient(params);
-        *cache = Some((params.to_vec(), loss, gradient.clone()));
-        (loss, gradient)
+        let (_, loss, gradient) = cache.as_ref().expect("just evaluated");
+        read(*loss, gradient)
     }
 
-    /// Runs L-BFGS from `start` (all zeros when `None`) for at most `max_iterations`
-    /// iterations, stopping early once the gradient's norm is below `gradient_tolerance`.
-    /// Returns the best parameters seen.
-    pub fn minimise(
-        &self,
-        start: Option<Vec<f64>>,
-        max_iterations: u64,
-        gradient_tolerance: f64,
-    ) -> Result<Vec<f64>> {
-        let start = Array1::from(start.unwrap_or_else(|| vec![0.0; self.n_params()]));
+    /// Runs L-BFGS from all-zero parameters for at most `max_iterations` iterations,
+    /// stopping early once the gradient's norm is below `gradient_tolerance`. Returns the
+    /// best parameters seen.
+    pub fn minimise(&self, max_iterations: u64, gradient_tolerance: f64) -> Result<Vec<f64>> {
+        let start = Array1::zeros(self.n_params());
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), LBFGS_MEMORY)
             .with_tolerance_grad(gradient_tolerance)
             .map_err(|e| Error::Solver(e.to_string()))?;
@@ -196,9 +190,8 @@ impl CostFunction for &SoftmaxProblem<'_> {
     type Output = f64;
 
     fn cost(&self, params: &Array1<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self
-            .cached(params.as_slice().expect("contiguous parameters"))
-            .0)
+        let params = params.as_slice().expect("contiguous parameters");
+        Ok(self.with_evaluation(params, |loss, _| loss))
     }
 }
 
@@ -211,7 +204,7 @@ impl Gradient for &SoftmaxProblem<'_> {
         params: &Array1<f64>,
     ) -> std::result::Result<Array1<f64>, argmin::core::Error> {
         let params = params.as_slice().expect("contiguous parameters");
-        Ok(Array1::from(self.cached(params).1))
+        Ok(self.with_evaluation(params, |_, gradient| Array1::from(gradient.to_vec())))
     }
 }
 
@@ -279,7 +272,7 @@ mod tests {
         let (rows, targets, weights) = toy();
         let problem = SoftmaxProblem::new(&rows, &targets, &weights, 3, 3, 0.2);
         let zero = vec![0.0; problem.n_params()];
-        let best = problem.minimise(None, 200, 1e-8).unwrap();
+        let best = problem.minimise(200, 1e-8).unwrap();
         assert!(problem.loss(&best) < problem.loss(&zero));
         let norm: f64 = problem
             .loss_and_gradient(&best)
