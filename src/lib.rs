@@ -18,6 +18,7 @@ pub mod model;
 pub mod output;
 pub mod persist;
 pub mod report;
+pub mod scoring;
 pub mod sentence;
 pub mod solver;
 pub mod suggest;

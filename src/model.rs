@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::classifier::Classifier;
+use crate::classifier::{softmax, Classifier};
 use crate::features::FeatureIndex;
+use crate::scoring::sentence_scores;
 use crate::sentence::split_sentences;
 use crate::tfidf::{SparseVector, Tfidf};
 use crate::tokenize::Tokenizer;
@@ -155,7 +156,8 @@ impl Model {
 
     /// Probabilities per label for one sentence.
     pub fn predict_probabilities(&self, sentence: &str) -> Vec<f64> {
-        self.classifier.probabilities(&self.vectorize(sentence))
+        let ids = self.features.feature_ids(&self.tokenizer, sentence);
+        softmax(sentence_scores(&self.tfidf, &self.classifier, &ids))
     }
 
     /// The most probable label's index for one sentence.
@@ -336,6 +338,11 @@ mod tests {
                 slow,
                 "{text}, again from the warm cache"
             );
+            let reference = crate::classifier::softmax(model.classifier().scores(&slow));
+            let fast = model.predict_probabilities(text);
+            for (f, r) in fast.iter().zip(&reference) {
+                assert!((f - r).abs() < 1e-12, "{text}: {fast:?} vs {reference:?}");
+            }
         }
     }
 
