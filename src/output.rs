@@ -96,10 +96,94 @@ impl<'a> ArticleRecord<'a> {
     }
 }
 
-/// Writes one article as a single JSON line.
-pub fn write_jsonl_line(out: &mut impl Write, record: &ArticleRecord) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, record)?;
-    out.write_all(b"\n")
+/// Writes one article as a single JSON line: exactly the bytes `serde_json` writes for the
+/// record, then a newline. The hot path of `classify`: strings that need no escaping (nearly
+/// all sentences) are copied whole instead of going through serde_json's byte-by-byte
+/// escaping, and the record's fixed shape is written without serde's per-field calls.
+pub fn write_jsonl_line(out: &mut Vec<u8>, record: &ArticleRecord) -> std::io::Result<()> {
+    out.extend_from_slice(b"{\"source\":");
+    write_str(out, record.source)?;
+    out.extend_from_slice(b",\"sentences\":[");
+    for (i, sentence) in record.sentences.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"index\":");
+        write_number(out, sentence.index)?;
+        out.extend_from_slice(b",\"start\":");
+        write_number(out, sentence.start)?;
+        out.extend_from_slice(b",\"end\":");
+        write_number(out, sentence.end)?;
+        out.extend_from_slice(b",\"text\":");
+        write_str(out, sentence.text)?;
+        out.extend_from_slice(b",\"label\":");
+        write_str(out, sentence.label)?;
+        out.extend_from_slice(b",\"probabilities\":");
+        write_label_map(out, &sentence.probabilities)?;
+        out.push(b'}');
+    }
+    let aggregate = &record.aggregate;
+    out.extend_from_slice(b"],\"aggregate\":{\"sentences\":");
+    write_number(out, aggregate.sentences)?;
+    out.extend_from_slice(b",\"shares\":");
+    write_label_map(out, &aggregate.shares)?;
+    out.extend_from_slice(b",\"mean_probabilities\":");
+    write_label_map(out, &aggregate.mean_probabilities)?;
+    out.extend_from_slice(b",\"stance_index\":");
+    write_number(out, aggregate.stance_index)?;
+    out.extend_from_slice(b",\"label\":");
+    match aggregate.label {
+        Some(label) => write_str(out, label)?,
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b"}}\n");
+    Ok(())
+}
+
+/// A JSON string: copied between quotes when nothing in it needs escaping, else written
+/// by serde_json.
+fn write_str(out: &mut Vec<u8>, text: &str) -> std::io::Result<()> {
+    if needs_escape(text.as_bytes()) {
+        serde_json::to_writer(&mut *out, text)?;
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+    Ok(())
+}
+
+/// Whether any byte is one JSON escapes: a control character, '"' or '\\'. Checked 16
+/// bytes at a time without branching inside a block, which the compiler vectorises.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let special = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let mut blocks = bytes.chunks_exact(16);
+    for block in &mut blocks {
+        if block.iter().fold(false, |any, &b| any | special(b)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&b| special(b))
+}
+
+/// A number (or `null`), formatted by serde_json.
+fn write_number(out: &mut Vec<u8>, value: impl Serialize) -> std::io::Result<()> {
+    Ok(serde_json::to_writer(out, &value)?)
+}
+
+/// Per-label numbers as a JSON object, as `LabelMap`'s `Serialize` writes them.
+fn write_label_map(out: &mut Vec<u8>, map: &LabelMap) -> std::io::Result<()> {
+    out.push(b'{');
+    for (i, (label, value)) in map.labels.iter().zip(map.values).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, label)?;
+        out.push(b':');
+        write_number(out, value)?;
+    }
+    out.push(b'}');
+    Ok(())
 }
 
 /// The CSV header for per-sentence rows: fixed columns, then one probability per label.
@@ -130,4 +214,60 @@ pub fn write_csv_rows<W: Write>(
         writer.write_record(&row)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn serde_line(record: &ArticleRecord) -> Vec<u8> {
+        let mut line = serde_json::to_vec(record).unwrap();
+        line.push(b'\n');
+        line
+    }
+
+    fn fast_line(record: &ArticleRecord) -> Vec<u8> {
+        let mut line = Vec::new();
+        write_jsonl_line(&mut line, record).unwrap();
+        line
+    }
+
+    #[test]
+    fn jsonl_line_is_what_serde_json_writes() {
+        let model = crate::persist::load_default().unwrap();
+        for (source, text) in [
+            ("plain.txt", "Astana refuses. Moscow insists on the union."),
+            // Quotes, a backslash, a tab, a control character, curly quotes and Cyrillic.
+            (
+                "esc\"aped\\name\t.txt",
+                "He said \"no\" \\ twice.\tThen\u{1} “Қазақстан” said «нет».",
+            ),
+            // No sentences: no stance index and no label.
+            ("empty", "   "),
+            // A string longer than one 16-byte block whose only escape is in the tail.
+            (
+                "tail",
+                "Kazakhstan will not help Russia evade sanctions\u{7}",
+            ),
+        ] {
+            let prediction = model.classify_article(text);
+            let record = ArticleRecord::new(&model, source, text, &prediction);
+            assert_eq!(
+                String::from_utf8(fast_line(&record)).unwrap(),
+                String::from_utf8(serde_line(&record)).unwrap()
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn escape_check_agrees_with_the_definition(text in "\\PC{0,40}|[\"\\\\a-z\\x00-\\x1f]{0,40}") {
+            let expected = text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+            prop_assert_eq!(needs_escape(text.as_bytes()), expected);
+            let mut fast = Vec::new();
+            write_str(&mut fast, &text).unwrap();
+            prop_assert_eq!(fast, serde_json::to_vec(&text).unwrap());
+        }
+    }
 }
