@@ -201,6 +201,20 @@ pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
             i = capital;
             continue;
         }
+        // Nor do the two next most common: terminators, closing quotes or brackets and
+        // spaces to the end of the line (only the line's end is a boundary, SB9–SB11);
+        // a lone terminator, closers, spaces and a capital (a boundary before the capital).
+        if only_closers_to_end(bytes, i + 1) {
+            break;
+        }
+        let closers = closers_after(bytes, i + 1);
+        if closers > i + 1 {
+            if let Some(capital) = capital_after_spaces(bytes, closers - 1) {
+                bounds.push(capital);
+                i = capital;
+                continue;
+            }
+        }
         let mut window_start = last_bound;
         for (p, c) in line[last_bound..i].char_indices().rev().take(32) {
             window_start = last_bound + p;
@@ -271,6 +285,33 @@ fn capital_after_spaces(bytes: &[u8], i: usize) -> Option<usize> {
         j += 1;
     }
     bytes.get(j)?.is_ascii_uppercase().then_some(j)
+}
+
+/// Where the run of ASCII closing quotes and brackets, or curly closing quotes, starting
+/// at `i` ends (`i` when there is none).
+fn closers_after(bytes: &[u8], mut i: usize) -> usize {
+    loop {
+        match bytes.get(i..) {
+            Some([b'"' | b'\'' | b')', ..]) => i += 1,
+            // ’ (U+2019), ” (U+201D): closing quotes, Sentence_Break=Close.
+            Some([0xE2, 0x80, 0x99 | 0x9D, ..]) => i += 3,
+            _ => return i,
+        }
+    }
+}
+
+/// Whether `bytes[i..]` is terminators and closing quotes or brackets (ASCII or ’ and
+/// ”), then only spaces and tabs: no boundary but the end (a closer after a space would
+/// start a new piece).
+fn only_closers_to_end(bytes: &[u8], mut i: usize) -> bool {
+    loop {
+        match bytes.get(i..) {
+            Some([b'.' | b'!' | b'?' | b'"' | b'\'' | b')', ..]) => i += 1,
+            Some([0xE2, 0x80, 0x99 | 0x9D, ..]) => i += 3,
+            Some(rest) => return rest.iter().all(|&b| b == b' ' || b == b'\t'),
+            None => return true,
+        }
+    }
 }
 
 /// Characters whose UAX #29 sentence-break class is certain without a table look-up:
@@ -473,9 +514,22 @@ mod tests {
             "“We will not help,” he said. ‘Never.’ She agreed. Tokayev’s aides — quietly — left.",
             "... ?! . Word", "a.b. c", "Hello.World. Foo", ". . .",
             "etc. 5 apples. No. 5 Is here. v. 2. x",
+            "He left.” Then she came.’ And “so.” ok.) Done.\" Yes.' No.)” Fin.”  ",
+            "End.  ", "End?!” ", "End.)x", "Q.” a", "Q.’’ B", "Q. ” B", "Q.\t B", "A.”\tB",
         ] {
             let full: Vec<(usize, &str)> = line.split_sentence_bound_indices().collect();
             assert_eq!(sentence_pieces(line), full, "{line}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn fast_pieces_match_full_segmentation_on_random_lines(
+            line in "[A-Za-z0-9 .!?,;:\"')(\t”’“‘—]{0,40}"
+        ) {
+            let full: Vec<(usize, &str)> = line.split_sentence_bound_indices().collect();
+            proptest::prop_assert_eq!(sentence_pieces(&line), full);
         }
     }
 
