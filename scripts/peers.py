@@ -151,7 +151,8 @@ def main():
             times.append(time.perf_counter() - start)
         median = statistics.median(times)
         print(f"{peer.name}: median {median:.2f} s over {args.runs} runs, {mb / median:.2f} MB/s, "
-              f"{sentences / median:,.0f} sentences/s, test macro-F1 {f1:.4f}")
+              f"{sentences / median:,.0f} sentences/s, test macro-F1 {f1:.4f}; "
+              f"runs (s): {' '.join(f'{t:.2f}' for t in times)}")
         rows.append(f"{peer.name}\t{median:.4f}\t{mb / median:.4f}\t{sentences / median:.1f}\t{f1:.4f}")
     if args.tsv:
         with open(args.tsv, "w", encoding="utf-8") as f:
