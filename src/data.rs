@@ -19,6 +19,8 @@ pub struct LabeledData {
     pub lines: Vec<u64>,
     /// Rows whose text and label repeat an earlier row's.
     pub duplicates: usize,
+    /// Each row's value of the group column, when one was asked for.
+    pub groups: Option<Vec<String>>,
 }
 
 impl LabeledData {
@@ -70,6 +72,17 @@ impl LabeledData {
 /// Reads a labeled CSV. The header names the columns; `text_column` and `label_column`
 /// must be among them. A UTF-8 byte-order mark and CRLF line ends are accepted.
 pub fn load_labeled_csv(path: &Path, text_column: &str, label_column: &str) -> Result<LabeledData> {
+    load_grouped_csv(path, text_column, label_column, None)
+}
+
+/// [`load_labeled_csv`], also keeping each row's value of `group_column` (which must be
+/// present and non-empty on every row) when given.
+pub fn load_grouped_csv(
+    path: &Path,
+    text_column: &str,
+    label_column: &str,
+    group_column: Option<&str>,
+) -> Result<LabeledData> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -107,6 +120,8 @@ pub fn load_labeled_csv(path: &Path, text_column: &str, label_column: &str) -> R
     };
     let text_index = column(text_column)?;
     let label_index = column(label_column)?;
+    let group_index = group_column.map(|name| column(name).map(|i| (i, name)));
+    let group_index = group_index.transpose()?;
 
     let mut data = LabeledData {
         path: path.to_path_buf(),
@@ -115,6 +130,7 @@ pub fn load_labeled_csv(path: &Path, text_column: &str, label_column: &str) -> R
         labels: Vec::new(),
         lines: Vec::new(),
         duplicates: 0,
+        groups: group_index.map(|_| Vec::new()),
     };
     let mut seen = std::collections::HashSet::new();
     // The csv crate miscounts lines with CRLF ends, so count newlines ourselves.
@@ -155,6 +171,9 @@ pub fn load_labeled_csv(path: &Path, text_column: &str, label_column: &str) -> R
         let label = field(label_index, label_column)?;
         if !seen.insert((text.clone(), label.clone())) {
             data.duplicates += 1;
+        }
+        if let (Some((index, name)), Some(groups)) = (group_index, data.groups.as_mut()) {
+            groups.push(field(index, name)?);
         }
         data.texts.push(text);
         data.labels.push(label);

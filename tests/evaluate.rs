@@ -114,3 +114,63 @@ fn labels_the_model_lacks_are_refused() {
         &["the data's labels [\"positive\"] are not the model's labels"],
     );
 }
+
+/// Six held-out-style rows in three articles; `id`s are `ARTICLE-NN`.
+const GROUPED: &str = "id,text,label,outlet
+a1-01,Astana abstained at the UN vote and called for talks.,neutral_balancing,wire
+a1-02,Moscow sent troops to Almaty at Tokayev's request.,pro_kremlin,wire
+a2-01,Kazakhstan will not help Russia evade sanctions.,pro_independence,daily
+a2-02,Thousands rallied in Almaty in support of Ukraine.,pro_independence,daily
+a2-03,The Kremlin called Kazakhstan part of the Russian world.,pro_kremlin,daily
+a3-01,Astana keeps a multi-vector foreign policy.,neutral_balancing,wire
+";
+
+#[test]
+fn groups_split_the_rows_and_their_figures_add_up() {
+    let scratch = Scratch::new();
+    scratch.write("d.csv", GROUPED);
+    let whole = scratch
+        .run(&["evaluate", "--data", "d.csv", "--format", "json"])
+        .success()
+        .json();
+    assert!(whole.get("groups").is_none(), "no groups unless asked");
+    let run = scratch
+        .run(&[
+            "evaluate",
+            "--data",
+            "d.csv",
+            "--format",
+            "json",
+            "--group-column",
+            "id",
+            "--group-strip-suffix",
+            "-",
+        ])
+        .success()
+        .json();
+    let groups = run["groups"].as_object().unwrap();
+    let rows: Vec<(&str, u64)> = groups
+        .iter()
+        .map(|(name, g)| (name.as_str(), g["rows"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(rows, vec![("a1", 2), ("a2", 3), ("a3", 1)]);
+    // Correct rows per group add up to the correct rows overall.
+    let correct: f64 = groups
+        .values()
+        .map(|g| g["accuracy"].as_f64().unwrap() * g["rows"].as_f64().unwrap())
+        .sum();
+    let overall = whole["accuracy"].as_f64().unwrap() * 6.0;
+    assert!((correct - overall).abs() < 1e-9, "{correct} vs {overall}");
+    assert_eq!(run["accuracy"], whole["accuracy"]);
+
+    // Without the suffix rule, a plain column groups by its whole value.
+    let table = scratch
+        .run(&["evaluate", "--data", "d.csv", "--group-column", "outlet"])
+        .success()
+        .stdout();
+    assert!(table.contains("by outlet"), "{table}");
+    let wire = table.lines().find(|l| l.contains("wire")).unwrap();
+    let daily = table.lines().find(|l| l.contains("daily")).unwrap();
+    assert!(wire.contains(" 3 "), "{wire}");
+    assert!(daily.contains(" 3 "), "{daily}");
+}

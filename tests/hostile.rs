@@ -396,3 +396,25 @@ fn stdin_closed_early_is_an_empty_article_or_a_named_error() {
         ],
     );
 }
+
+#[test]
+fn a_missing_or_empty_group_column_is_refused_with_file_and_line() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "d.csv",
+        "id,text,label,outlet\na1-01,Astana abstained.,neutral_balancing,wire\n",
+    );
+    scratch
+        .run(&["evaluate", "--data", "d.csv", "--group-column", "source"])
+        .fails_with(1, &["d.csv", "source", "outlet"]);
+    scratch.write(
+        "e.csv",
+        "id,text,label\na1,Astana abstained.,neutral_balancing\n,Moscow sent troops.,pro_kremlin\n",
+    );
+    scratch
+        .run(&["evaluate", "--data", "e.csv", "--group-column", "id"])
+        .fails_with(1, &["e.csv", "line 3", "id"]);
+    scratch
+        .run(&["evaluate", "--data", "d.csv", "--group-strip-suffix", "-"])
+        .fails_with(2, &["--group-column"]);
+}

@@ -1,13 +1,13 @@
 //! `kzstance evaluate`: score a model on a labeled CSV; also draws the metrics table that
 //! `train` prints for cross-validation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
-use kzstance::data::load_labeled_csv;
+use kzstance::data::load_grouped_csv;
 use kzstance::evaluate::{evaluate, ClassMetrics, Evaluation};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -27,6 +27,13 @@ pub struct Args {
     /// Column holding the label
     #[arg(long, default_value = "label")]
     label_column: String,
+    /// Also score each group of rows sharing a value of this column (an outlet, an article)
+    #[arg(long, value_name = "COLUMN")]
+    group_column: Option<String>,
+    /// Group by the group column's value up to its last SEP: with `--group-column id
+    /// --group-strip-suffix -`, rows `art1-01` and `art1-02` form the group `art1`
+    #[arg(long, value_name = "SEP", requires = "group_column")]
+    group_strip_suffix: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
@@ -34,22 +41,111 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let model = args.model.load()?;
-    let data = load_labeled_csv(&args.data, &args.text_column, &args.label_column)?;
+    let data = load_grouped_csv(
+        &args.data,
+        &args.text_column,
+        &args.label_column,
+        args.group_column.as_deref(),
+    )?;
     let truth = data.targets(model.labels())?;
     let predicted: Vec<usize> = data.texts.par_iter().map(|t| model.predict(t)).collect();
     let evaluation = evaluate(model.labels(), &truth, &predicted);
+    let groups = data.groups.as_ref().map(|groups| {
+        let keys: Vec<&str> = groups
+            .iter()
+            .map(|g| group_key(g, args.group_strip_suffix.as_deref()))
+            .collect();
+        evaluate_groups(model.labels(), &keys, &truth, &predicted)
+    });
     let mut out = std::io::stdout().lock();
     match args.format {
         ReportFormat::Table => {
             writeln!(out, "{} rows of {}:\n", data.len(), args.data.display())?;
             write!(out, "{}", render_evaluation(&evaluation))?;
+            if let (Some(groups), Some(column)) = (&groups, &args.group_column) {
+                write!(out, "\nby {column}\n{}\n", render_groups(groups))?;
+            }
         }
         ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &EvaluationJson::from(&evaluation))?;
+            let mut json = EvaluationJson::from(&evaluation);
+            json.groups = groups.as_ref().map(|groups| {
+                groups
+                    .iter()
+                    .map(|(name, e, rows)| {
+                        let figures = GroupJson {
+                            rows: *rows,
+                            accuracy: e.accuracy,
+                            macro_f1: e.macro_f1,
+                        };
+                        (name.as_str(), figures)
+                    })
+                    .collect()
+            });
+            serde_json::to_writer_pretty(&mut out, &json)?;
             writeln!(out)?;
         }
     }
     Ok(())
+}
+
+/// The group a row belongs to: its group-column value, cut at the last `separator` when
+/// one is given and present.
+fn group_key<'a>(value: &'a str, separator: Option<&str>) -> &'a str {
+    match separator.and_then(|sep| value.rfind(sep)) {
+        Some(cut) => &value[..cut],
+        None => value,
+    }
+}
+
+/// Figures of each group, in order of first appearance: name, evaluation, rows.
+fn evaluate_groups(
+    labels: &[String],
+    keys: &[&str],
+    truth: &[usize],
+    predicted: &[usize],
+) -> Vec<(String, Evaluation, usize)> {
+    let mut order: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    for (row, key) in keys.iter().enumerate() {
+        let at = *position.entry(key).or_insert_with(|| {
+            order.push((key, Vec::new()));
+            order.len() - 1
+        });
+        order[at].1.push(row);
+    }
+    order
+        .into_iter()
+        .map(|(group, rows)| {
+            let truth: Vec<usize> = rows.iter().map(|&i| truth[i]).collect();
+            let predicted: Vec<usize> = rows.iter().map(|&i| predicted[i]).collect();
+            let evaluation = evaluate(labels, &truth, &predicted);
+            (group.to_string(), evaluation, rows.len())
+        })
+        .collect()
+}
+
+/// One row per group: rows, accuracy, macro-F1.
+fn render_groups(groups: &[(String, Evaluation, usize)]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(vec!["group", "rows", "accuracy", "macro-F1"]);
+    for (name, e, rows) in groups {
+        table.add_row(vec![
+            name.clone(),
+            rows.to_string(),
+            fixed(e.accuracy, 3),
+            fixed(e.macro_f1, 3),
+        ]);
+    }
+    table
+}
+
+/// A group's figures in JSON.
+#[derive(Serialize)]
+struct GroupJson {
+    rows: usize,
+    accuracy: f64,
+    macro_f1: f64,
 }
 
 /// The JSON shape of an evaluation.
@@ -59,6 +155,9 @@ pub struct EvaluationJson<'a> {
     macro_f1: f64,
     per_class: BTreeMap<&'a str, &'a ClassMetrics>,
     confusion: ConfusionJson<'a>,
+    /// Per group, with `--group-column`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<BTreeMap<&'a str, GroupJson>>,
 }
 
 #[derive(Serialize)]
@@ -82,6 +181,7 @@ impl<'a> From<&'a Evaluation> for EvaluationJson<'a> {
                 labels: &e.labels,
                 matrix: &e.confusion,
             },
+            groups: None,
         }
     }
 }
