@@ -22,7 +22,7 @@ import tempfile
 
 # Rows per batch in id order (docs/DATA.md): A-F, G-L, M-O, P-T, U, V-W, X-AV, AW-BA.
 # Merging dropped 13 rows from the first batches, so boundaries there are within 13 rows.
-BATCH_SIZES = [380] * 6 + [340] * 6 + [330] * 3 + [300] * 5 + [180] + [300] * 2 + [300] * 25 + [300] * 5
+BATCH_SIZES = [380] * 6 + [340] * 6 + [330] * 3 + [300] * 5 + [180] + [300] * 2 + [300] * 25 + [300] * 5 + [300] * 4
 
 
 def main():

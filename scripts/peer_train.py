@@ -5,7 +5,7 @@ Usage: peer_train.py [--data data/stance.csv] [--runs N] [--jobs J]
 
 Does what `kzstance train` does with its defaults, the scikit-learn way: 5-fold stratified
 cross-validation (vectorizer refit inside each fold, folds on J processes) and then a fit on
-all rows. TfidfVectorizer(1-2 grams, sublinear tf, min_df 2, 32,000 features, PyStemmer
+all rows. TfidfVectorizer(1-2 grams, sublinear tf, min_df 2, 48,000 features, PyStemmer
 English stems) + LogisticRegression(C = 1 / alpha = 10, lbfgs, balanced class weights,
 max_iter 1000). Prints one line per run and the median wall time, and the pooled
 cross-validation macro-F1. Exits with status 3 if scikit-learn or PyStemmer is missing.
@@ -57,7 +57,7 @@ def pipeline():
             ngram_range=(1, 2),
             sublinear_tf=True,
             min_df=2,
-            max_features=32000,
+            max_features=48000,
         ),
         LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000),
     )
