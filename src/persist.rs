@@ -142,9 +142,72 @@ pub fn load(path: &Path) -> Result<Model> {
     from_json(&text, path)
 }
 
-/// The embedded default model.
+/// The built-in model's JSON without its vocabulary, IDF and weights (made by `build.rs`).
+const DEFAULT_MODEL_HEAD: &str = include_str!(concat!(env!("OUT_DIR"), "/default-model-head.json"));
+/// The built-in model's vocabulary, IDF and weight rows, each a little-endian u64 count then
+/// the items: strings as a u64 byte length and the bytes, numbers as little-endian f64.
+const DEFAULT_MODEL_ARRAYS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/default-model-arrays.bin"));
+
+/// The embedded default model: `models/stance.json` as it was at build time, read from the
+/// head and arrays `build.rs` split it into (the same model as parsing the JSON, faster to
+/// load), and checked like any model file.
 pub fn load_default() -> Result<Model> {
-    from_json(DEFAULT_MODEL_JSON, Path::new(DEFAULT_MODEL_NAME))
+    let path = Path::new(DEFAULT_MODEL_NAME);
+    let mut file: ModelFile =
+        serde_json::from_str(DEFAULT_MODEL_HEAD).map_err(|e| parse_error(path, e))?;
+    let invalid = |problem: &str| Error::ModelInvalid {
+        path: path.to_path_buf(),
+        problem: format!("built-in arrays: {problem}"),
+    };
+    let mut arrays = ArrayReader(DEFAULT_MODEL_ARRAYS);
+    file.vectorizer.vocabulary = arrays.strings().ok_or_else(|| invalid("vocabulary"))?;
+    file.vectorizer.idf = arrays.numbers().ok_or_else(|| invalid("idf"))?;
+    let rows = arrays.count().ok_or_else(|| invalid("weights"))?;
+    file.classifier.weights = (0..rows)
+        .map(|_| arrays.numbers())
+        .collect::<Option<_>>()
+        .ok_or_else(|| invalid("weights"))?;
+    if !arrays.0.is_empty() {
+        return Err(invalid("bytes left over"));
+    }
+    build(file, path)
+}
+
+/// Reads what `build.rs` wrote; `None` when the bytes run out.
+struct ArrayReader<'a>(&'a [u8]);
+
+impl ArrayReader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn count(&mut self) -> Option<usize> {
+        let bytes = self.take(8)?.try_into().ok()?;
+        usize::try_from(u64::from_le_bytes(bytes)).ok()
+    }
+
+    fn strings(&mut self) -> Option<Vec<String>> {
+        (0..self.count()?)
+            .map(|_| {
+                let len = self.count()?;
+                String::from_utf8(self.take(len)?.to_vec()).ok()
+            })
+            .collect()
+    }
+
+    fn numbers(&mut self) -> Option<Vec<f64>> {
+        let n = self.count()?;
+        let bytes = self.take(n.checked_mul(8)?)?;
+        Some(
+            bytes
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+                .collect(),
+        )
+    }
 }
 
 /// Parses and checks model JSON; `path` names it in errors.
@@ -156,6 +219,11 @@ pub fn from_json(text: &str, path: &Path) -> Result<Model> {
         check_header(text, path)?;
     }
     let file = parsed.map_err(|e| parse_error(path, e))?;
+    build(file, path)
+}
+
+/// Checks a parsed model file and builds the model.
+fn build(file: ModelFile, path: &Path) -> Result<Model> {
     validate(&file).map_err(|problem| Error::ModelInvalid {
         path: path.to_path_buf(),
         problem,
@@ -309,4 +377,45 @@ fn validate(file: &ModelFile) -> std::result::Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_model_equals_the_shipped_json_bit_for_bit() {
+        let fast = load_default().unwrap();
+        let parsed = from_json(DEFAULT_MODEL_JSON, Path::new("models/stance.json")).unwrap();
+        assert_eq!(fast.labels(), parsed.labels());
+        assert_eq!(fast.tfidf().vocabulary(), parsed.tfidf().vocabulary());
+        let bits = |values: &[f64]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(fast.tfidf().idf()), bits(parsed.tfidf().idf()));
+        assert_eq!(
+            bits(fast.classifier().intercepts()),
+            bits(parsed.classifier().intercepts())
+        );
+        let weights = |m: &Model| {
+            (0..m.tfidf().len())
+                .flat_map(|f| m.classifier().feature_weights(f).to_vec())
+                .map(f64::to_bits)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(weights(&fast), weights(&parsed));
+        // Everything else (tokenizer settings, the card) through the file's own writer.
+        assert_eq!(to_json(&fast), to_json(&parsed));
+        assert_eq!(
+            to_json(&parsed),
+            DEFAULT_MODEL_JSON,
+            "the shipped file round-trips"
+        );
+    }
+
+    #[test]
+    fn truncated_built_in_arrays_are_an_error_not_a_panic() {
+        let mut reader = ArrayReader(&DEFAULT_MODEL_ARRAYS[..100]);
+        assert!(reader.strings().is_none());
+        let mut reader = ArrayReader(&[3, 0, 0, 0, 0, 0, 0, 0, 1, 2]);
+        assert!(reader.numbers().is_none());
+    }
 }
