@@ -51,7 +51,15 @@ fn stages(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
-    group.bench_function("predict", |b| {
+    group.bench_function("features + one-pass scoring (the classify path)", |b| {
+        b.iter(|| {
+            sentences
+                .iter()
+                .map(|s| model.predict_probabilities(s)[0])
+                .sum::<f64>()
+        })
+    });
+    group.bench_function("predict from sparse rows (reference path)", |b| {
         b.iter(|| {
             rows.iter()
                 .map(|r| model.classifier().probabilities(r)[0])
