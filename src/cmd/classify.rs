@@ -19,6 +19,8 @@ use super::{decode, expand_inputs, fixed, read_text, stderr_is_terminal, Input, 
 const BATCH_ARTICLES: usize = 256;
 /// ... or fewer, once their text reaches this many bytes.
 const BATCH_BYTES: usize = 8 << 20;
+/// Output bytes reserved per sentence beyond its text.
+const OUTPUT_BYTES_PER_SENTENCE: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -271,7 +273,11 @@ fn next_batch(pending: &mut dyn Iterator<Item = Pending>) -> Vec<Pending> {
 fn render(model: &Model, article: &Article, format: OutputFormat) -> Result<Vec<u8>> {
     let prediction = model.classify_article(&article.text);
     let record = ArticleRecord::new(model, &article.source, &article.text, &prediction);
-    let mut buffer = Vec::with_capacity(article.text.len() * 2);
+    // Room for the text plus each sentence's index, label and probabilities (about 230
+    // bytes in JSONL) and the aggregate, so the buffer is not regrown and copied.
+    let mut buffer = Vec::with_capacity(
+        article.text.len() + OUTPUT_BYTES_PER_SENTENCE * record.sentences.len() + 1024,
+    );
     match format {
         OutputFormat::Json => serde_json::to_writer(&mut buffer, &record)?,
         OutputFormat::Jsonl => write_jsonl_line(&mut buffer, &record)?,
