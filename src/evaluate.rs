@@ -1,5 +1,8 @@
 //! Evaluation: accuracy, per-class precision/recall/F1, macro-F1, the confusion matrix,
-//! and stratified fold assignment for cross-validation. Not training.
+//! figures per group of rows, and stratified fold assignment for cross-validation. Not
+//! training.
+
+use std::collections::HashMap;
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -65,6 +68,53 @@ pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Eval
         per_class,
         confusion,
     }
+}
+
+/// The figures of one group of rows (an outlet, an article, a source).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupEvaluation {
+    pub name: String,
+    pub rows: usize,
+    pub evaluation: Evaluation,
+}
+
+/// The group a row belongs to: its group-column value, cut at the last `separator` when
+/// one is given and present (`art1-07` with `-` is in group `art1`).
+pub fn group_key<'a>(value: &'a str, separator: Option<&str>) -> &'a str {
+    match separator.and_then(|sep| value.rfind(sep)) {
+        Some(cut) => &value[..cut],
+        None => value,
+    }
+}
+
+/// [`evaluate`] for each group of rows sharing a key, in order of first appearance.
+pub fn evaluate_groups(
+    labels: &[String],
+    keys: &[&str],
+    truth: &[usize],
+    predicted: &[usize],
+) -> Vec<GroupEvaluation> {
+    let mut order: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    for (row, key) in keys.iter().enumerate() {
+        let at = *position.entry(key).or_insert_with(|| {
+            order.push((key, Vec::new()));
+            order.len() - 1
+        });
+        order[at].1.push(row);
+    }
+    order
+        .into_iter()
+        .map(|(group, rows)| {
+            let truth: Vec<usize> = rows.iter().map(|&i| truth[i]).collect();
+            let predicted: Vec<usize> = rows.iter().map(|&i| predicted[i]).collect();
+            GroupEvaluation {
+                name: group.to_string(),
+                rows: rows.len(),
+                evaluation: evaluate(labels, &truth, &predicted),
+            }
+        })
+        .collect()
 }
 
 /// Assigns each row a fold in `0..folds` so that every class is spread evenly over the

@@ -45,6 +45,9 @@ impl Default for TrainParams {
 pub struct Trained {
     pub model: Model,
     pub cross_validation: Option<Evaluation>,
+    /// With cross-validation, each row's label index as predicted by the fold that held it
+    /// out, in row order: for figures per group of rows.
+    pub cross_validation_predictions: Option<Vec<usize>>,
 }
 
 /// Where the training data came from, for the model card.
@@ -130,7 +133,10 @@ pub fn train_with_progress(
             fitted
         },
     );
-    let cross_validation = cross_validation?;
+    let (cross_validation, cross_validation_predictions) = match cross_validation? {
+        Some((evaluation, predicted)) => (Some(evaluation), Some(predicted)),
+        None => (None, None),
+    };
     let (tfidf, classifier) = fitted?;
     let card = ModelCard {
         training_data: provenance.data_name,
@@ -163,6 +169,7 @@ pub fn train_with_progress(
     Ok(Trained {
         model: Model::new(labels, tokenizer, tfidf, classifier, card),
         cross_validation,
+        cross_validation_predictions,
     })
 }
 
@@ -206,7 +213,8 @@ fn fit_parts(
     Ok((tfidf, classifier))
 }
 
-/// Stratified k-fold cross-validation; predictions of all folds pooled into one report.
+/// Stratified k-fold cross-validation; predictions of all folds pooled into one report,
+/// returned with the pooled predictions.
 fn cross_validate(
     features: &[Vec<String>],
     targets: &[usize],
@@ -214,7 +222,7 @@ fn cross_validate(
     params: &TrainParams,
     classifier_params: &ClassifierParams,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Result<Evaluation> {
+) -> Result<(Evaluation, Vec<usize>)> {
     let folds = stratified_folds(targets, params.folds, params.seed);
     let fold_predictions: Vec<Vec<(usize, usize)>> = (0..params.folds)
         .into_par_iter()
@@ -245,5 +253,5 @@ fn cross_validate(
     for (i, p) in fold_predictions.into_iter().flatten() {
         predicted[i] = p;
     }
-    Ok(evaluate(labels, targets, &predicted))
+    Ok((evaluate(labels, targets, &predicted), predicted))
 }

@@ -13,11 +13,17 @@ struct Row {
     id: String,
     text: String,
     label: String,
+    /// `written` or `article-BATCH` in the training file; empty in the held-out file.
+    source: String,
 }
 
 fn load(path: &str) -> Vec<Row> {
     let mut reader = csv::Reader::from_path(repo_file(path)).unwrap();
-    assert_eq!(reader.headers().unwrap(), vec!["id", "text", "label"]);
+    let headers = reader.headers().unwrap().clone();
+    assert!(
+        headers == vec!["id", "text", "label"] || headers == vec!["id", "text", "label", "source"],
+        "{path}: unexpected columns {headers:?}"
+    );
     reader
         .records()
         .map(|r| {
@@ -26,9 +32,34 @@ fn load(path: &str) -> Vec<Row> {
                 id: r[0].to_string(),
                 text: r[1].to_string(),
                 label: r[2].to_string(),
+                source: r.get(3).unwrap_or("").to_string(),
             }
         })
         .collect()
+}
+
+/// Every training row says where it came from: written one by one to the codebook, or a
+/// sentence of a whole article labeled afterwards (docs/DATA.md); article rows come last.
+#[test]
+fn training_rows_name_their_source() {
+    let rows = load("data/stance.csv");
+    let mut seen_article = false;
+    for row in &rows {
+        match row.source.as_str() {
+            "written" => assert!(!seen_article, "{}: written row after article rows", row.id),
+            source => {
+                let batch = source.strip_prefix("article-");
+                assert!(
+                    batch
+                        .is_some_and(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_uppercase())),
+                    "{}: source {source:?} is neither written nor article-XX",
+                    row.id
+                );
+                seen_article = true;
+            }
+        }
+    }
+    assert!(seen_article, "no whole-article rows");
 }
 
 #[test]

@@ -87,6 +87,82 @@ fn cross_validation_json_has_the_evaluation_shape() {
     assert_eq!(total, 18);
 }
 
+/// `--group-column` splits the cross-validation figures by a column's values; the groups'
+/// rows and correct predictions add up to the whole.
+#[test]
+fn cross_validation_figures_per_group_add_up() {
+    let scratch = Scratch::new();
+    // Odd rows "written", even rows "article-A" or "article-B", cut at "-" into "article".
+    let mut csv = String::from("id,text,label,source\n");
+    for (i, line) in small_training_csv().lines().skip(1).enumerate() {
+        let source = match i % 4 {
+            0 => "article-A",
+            2 => "article-B",
+            _ => "written",
+        };
+        csv.push_str(&format!("{line},{source}\n"));
+    }
+    scratch.write("train.csv", csv);
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            "train.csv",
+            "--out",
+            "m.json",
+            "--folds",
+            "3",
+            "--min-df",
+            "1",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        scratch.run(&args).success().json()
+    };
+    let whole = train(&[]);
+    assert!(whole.get("groups").is_none(), "no groups unless asked");
+    let run = train(&["--group-column", "source", "--group-strip-suffix", "-"]);
+    assert_eq!(
+        run["accuracy"], whole["accuracy"],
+        "grouping changes no prediction"
+    );
+    let groups = run["groups"].as_object().unwrap();
+    let rows: Vec<(&str, u64)> = groups
+        .iter()
+        .map(|(name, g)| (name.as_str(), g["rows"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(rows, vec![("article", 9), ("written", 9)]);
+    let correct: f64 = groups
+        .values()
+        .map(|g| g["accuracy"].as_f64().unwrap() * g["rows"].as_f64().unwrap())
+        .sum();
+    let overall = whole["accuracy"].as_f64().unwrap() * 18.0;
+    assert!((correct - overall).abs() < 1e-9, "{correct} vs {overall}");
+
+    // The table names the column; without the suffix rule each value is its own group.
+    let table = scratch
+        .run(&[
+            "train",
+            "--data",
+            "train.csv",
+            "--out",
+            "m.json",
+            "--folds",
+            "3",
+            "--min-df",
+            "1",
+            "--group-column",
+            "source",
+        ])
+        .success()
+        .stdout();
+    assert!(table.contains("by source"), "{table}");
+    for group in ["article-A", "article-B", "written"] {
+        assert!(table.contains(group), "{group} missing in:\n{table}");
+    }
+}
+
 #[test]
 fn any_label_column_trains_a_model() {
     let scratch = Scratch::new();

@@ -1,14 +1,16 @@
 //! `kzstance evaluate`: score a model on a labeled CSV; also draws the metrics table that
 //! `train` prints for cross-validation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use kzstance::data::load_grouped_csv;
-use kzstance::evaluate::{evaluate, ClassMetrics, Evaluation};
+use kzstance::evaluate::{
+    evaluate, evaluate_groups, group_key, ClassMetrics, Evaluation, GroupEvaluation,
+};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -51,11 +53,8 @@ pub fn run(args: Args) -> Result<()> {
     let predicted: Vec<usize> = data.texts.par_iter().map(|t| model.predict(t)).collect();
     let evaluation = evaluate(model.labels(), &truth, &predicted);
     let groups = data.groups.as_ref().map(|groups| {
-        let keys: Vec<&str> = groups
-            .iter()
-            .map(|g| group_key(g, args.group_strip_suffix.as_deref()))
-            .collect();
-        evaluate_groups(model.labels(), &keys, &truth, &predicted)
+        let separator = args.group_strip_suffix.as_deref();
+        score_groups(model.labels(), groups, separator, &truth, &predicted)
     });
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -67,20 +66,7 @@ pub fn run(args: Args) -> Result<()> {
             }
         }
         ReportFormat::Json => {
-            let mut json = EvaluationJson::from(&evaluation);
-            json.groups = groups.as_ref().map(|groups| {
-                groups
-                    .iter()
-                    .map(|(name, e, rows)| {
-                        let figures = GroupJson {
-                            rows: *rows,
-                            accuracy: e.accuracy,
-                            macro_f1: e.macro_f1,
-                        };
-                        (name.as_str(), figures)
-                    })
-                    .collect()
-            });
+            let json = EvaluationJson::from(&evaluation).with_groups(groups.as_deref());
             serde_json::to_writer_pretty(&mut out, &json)?;
             writeln!(out)?;
         }
@@ -88,53 +74,29 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The group a row belongs to: its group-column value, cut at the last `separator` when
-/// one is given and present.
-fn group_key<'a>(value: &'a str, separator: Option<&str>) -> &'a str {
-    match separator.and_then(|sep| value.rfind(sep)) {
-        Some(cut) => &value[..cut],
-        None => value,
-    }
-}
-
-/// Figures of each group, in order of first appearance: name, evaluation, rows.
-fn evaluate_groups(
+/// The groups of `keys` (a group column's values, each cut at `separator`) scored.
+pub fn score_groups(
     labels: &[String],
-    keys: &[&str],
+    values: &[String],
+    separator: Option<&str>,
     truth: &[usize],
     predicted: &[usize],
-) -> Vec<(String, Evaluation, usize)> {
-    let mut order: Vec<(&str, Vec<usize>)> = Vec::new();
-    let mut position: HashMap<&str, usize> = HashMap::new();
-    for (row, key) in keys.iter().enumerate() {
-        let at = *position.entry(key).or_insert_with(|| {
-            order.push((key, Vec::new()));
-            order.len() - 1
-        });
-        order[at].1.push(row);
-    }
-    order
-        .into_iter()
-        .map(|(group, rows)| {
-            let truth: Vec<usize> = rows.iter().map(|&i| truth[i]).collect();
-            let predicted: Vec<usize> = rows.iter().map(|&i| predicted[i]).collect();
-            let evaluation = evaluate(labels, &truth, &predicted);
-            (group.to_string(), evaluation, rows.len())
-        })
-        .collect()
+) -> Vec<GroupEvaluation> {
+    let keys: Vec<&str> = values.iter().map(|v| group_key(v, separator)).collect();
+    evaluate_groups(labels, &keys, truth, predicted)
 }
 
 /// One row per group: rows, accuracy, macro-F1.
-fn render_groups(groups: &[(String, Evaluation, usize)]) -> Table {
+pub fn render_groups(groups: &[GroupEvaluation]) -> Table {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     table.set_header(vec!["group", "rows", "accuracy", "macro-F1"]);
-    for (name, e, rows) in groups {
+    for group in groups {
         table.add_row(vec![
-            name.clone(),
-            rows.to_string(),
-            fixed(e.accuracy, 3),
-            fixed(e.macro_f1, 3),
+            group.name.clone(),
+            group.rows.to_string(),
+            fixed(group.evaluation.accuracy, 3),
+            fixed(group.evaluation.macro_f1, 3),
         ]);
     }
     table
@@ -164,6 +126,26 @@ pub struct EvaluationJson<'a> {
 struct ConfusionJson<'a> {
     labels: &'a [String],
     matrix: &'a [Vec<usize>],
+}
+
+impl<'a> EvaluationJson<'a> {
+    /// Adds the figures of each group, when there are groups.
+    pub fn with_groups(mut self, groups: Option<&'a [GroupEvaluation]>) -> Self {
+        self.groups = groups.map(|groups| {
+            groups
+                .iter()
+                .map(|group| {
+                    let figures = GroupJson {
+                        rows: group.rows,
+                        accuracy: group.evaluation.accuracy,
+                        macro_f1: group.evaluation.macro_f1,
+                    };
+                    (group.name.as_str(), figures)
+                })
+                .collect()
+        });
+        self
+    }
 }
 
 impl<'a> From<&'a Evaluation> for EvaluationJson<'a> {

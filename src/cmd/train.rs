@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kzstance::classifier::{ClassifierParams, Solver};
-use kzstance::data::load_labeled_csv;
+use kzstance::data::load_grouped_csv;
 use kzstance::persist;
 use kzstance::tfidf::TfidfParams;
 use kzstance::tokenize::TokenizerParams;
 use kzstance::train::{fits_to_make, train_with_progress, Progress, Provenance, TrainParams};
 
-use super::evaluate::render_evaluation;
+use super::evaluate::{render_evaluation, render_groups, score_groups, EvaluationJson};
 use super::{stderr_is_terminal, ReportFormat};
 
 #[derive(clap::Args)]
@@ -33,6 +33,13 @@ pub struct Args {
     /// Cross-validation folds (stratified); 0 skips cross-validation
     #[arg(long, default_value_t = 5)]
     folds: usize,
+    /// Also report the cross-validation figures of each group of rows sharing a value of
+    /// this column (a source, an outlet, a writing batch)
+    #[arg(long, value_name = "COLUMN")]
+    group_column: Option<String>,
+    /// Group by the group column's value up to its last SEP (as in `evaluate`)
+    #[arg(long, value_name = "SEP", requires = "group_column")]
+    group_strip_suffix: Option<String>,
     /// Seed for fold assignment and class balancing
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -83,7 +90,12 @@ enum SolverArg {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let data = load_labeled_csv(&args.data, &args.text_column, &args.label_column)?;
+    let data = load_grouped_csv(
+        &args.data,
+        &args.text_column,
+        &args.label_column,
+        args.group_column.as_deref(),
+    )?;
     if data.duplicates > 0 {
         eprintln!(
             "kzstance: warning: {}: {} duplicate rows (same text and label); they are kept",
@@ -145,6 +157,15 @@ pub fn run(args: Args) -> Result<()> {
     }
     let trained = trained?;
 
+    let groups = match (&data.groups, &trained.cross_validation_predictions) {
+        (Some(groups), Some(predicted)) => {
+            let labels = trained.model.labels();
+            let truth = data.targets(labels)?;
+            let separator = args.group_strip_suffix.as_deref();
+            Some(score_groups(labels, groups, separator, &truth, predicted))
+        }
+        _ => None,
+    };
     let mut out = std::io::stdout().lock();
     if let Some(evaluation) = &trained.cross_validation {
         match args.format {
@@ -157,12 +178,13 @@ pub fn run(args: Args) -> Result<()> {
                     evaluation.labels.len()
                 )?;
                 write!(out, "{}", render_evaluation(evaluation))?;
+                if let (Some(groups), Some(column)) = (&groups, &args.group_column) {
+                    write!(out, "\nby {column}\n{}\n", render_groups(groups))?;
+                }
             }
             ReportFormat::Json => {
-                serde_json::to_writer_pretty(
-                    &mut out,
-                    &super::evaluate::EvaluationJson::from(evaluation),
-                )?;
+                let json = EvaluationJson::from(evaluation).with_groups(groups.as_deref());
+                serde_json::to_writer_pretty(&mut out, &json)?;
                 writeln!(out)?;
             }
         }
