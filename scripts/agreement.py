@@ -3,7 +3,8 @@
 
 Usage: python3 scripts/agreement.py SECOND.csv DATA.csv
 SECOND.csv has the columns id,label (and optionally confidence); DATA.csv is a labeled file
-of the project (id,text,label). Prints the rows compared, the observed agreement, Cohen's
+of the project (id,text,label) or another label file (id,label), e.g. the first of two
+independent labelers. Prints the rows compared, the observed agreement, Cohen's
 kappa, the confusion matrix (rows: DATA.csv, columns: SECOND.csv) and every disagreement.
 """
 import csv
@@ -37,7 +38,8 @@ def main(second_path, data_path):
         first = data[row["id"]]["label"]
         if first != row["label"]:
             note = f" ({row['confidence']})" if row.get("confidence") else ""
-            print(f"{row['id']}: {first} / {row['label']}{note}: {data[row['id']]['text']}")
+            text = data[row["id"]].get("text", "")
+            print(f"{row['id']}: {first} / {row['label']}{note}: {text}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Cross-validation that holds out whole writing batches instead of random rows.
 
-Usage: python3 scripts/grouped_cv.py [--data data/stance.csv] [--folds 5] [--articles]
-                                     [--article-weight W] [-- TRAIN-OPTIONS...]
+Usage: python3 scripts/grouped_cv.py [--data data/stance.csv] [--folds 5] [-- TRAIN-OPTIONS...]
 
 Random 5-fold cross-validation scores a model on rows written by the same writers, in the
 same voices, as rows it trained on. Real articles come from writers the model has never
@@ -11,12 +10,6 @@ to one fold, trains `kzstance train --folds 0 TRAIN-OPTIONS` on the other folds,
 held-out batches with `kzstance evaluate`, and prints the pooled macro-F1: an estimate of how
 well settings carry over to unseen voices. Use it to compare settings; it never reads the
 held-out file or anything outside the training CSV.
-
-With --articles, the folds are the whole-article batches (the last ARTICLE_BATCHES batches:
-articles written as real outlets print them and labeled sentence by sentence afterwards),
-each held out in turn while every other row trains: an estimate of how well a model does on
-article prose from outlets it has not seen. --article-weight W repeats the other article
-batches' rows W times in training.
 """
 import argparse
 import csv
@@ -30,10 +23,6 @@ import tempfile
 # Rows per batch in id order (docs/DATA.md): A-F, G-L, M-O, P-T, U, V-W, X-AV, AW-BA.
 # Merging dropped 13 rows from the first batches, so boundaries there are within 13 rows.
 BATCH_SIZES = [380] * 6 + [340] * 6 + [330] * 3 + [300] * 5 + [180] + [300] * 2 + [300] * 25 + [300] * 5 + [300] * 4
-# Whole-article batches BF-BQ (session 6), exact sizes.
-ARTICLE_BATCH_SIZES = [332, 314, 317, 310, 321, 311, 331, 312, 315, 336, 321, 327]
-BATCH_SIZES += ARTICLE_BATCH_SIZES
-ARTICLE_BATCHES = len(ARTICLE_BATCH_SIZES)
 
 
 def main():
@@ -41,43 +30,24 @@ def main():
     parser.add_argument("--data", default="data/stance.csv")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--articles", action="store_true",
-                        help="hold out each whole-article batch in turn")
-    parser.add_argument("--article-weight", type=int, default=1,
-                        help="with --articles, repeat the other article batches' rows this often")
     parser.add_argument("train_options", nargs="*")
     args = parser.parse_args()
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     binary = os.path.join(repo, "target", "release", "kzstance")
     with open(args.data, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    # The whole-article batches are the last rows, with exact sizes; the rows before them
-    # follow the earlier batch sizes (within the 13 dropped rows).
-    written = len(rows) - sum(ARTICLE_BATCH_SIZES)
     batch_of = []
-    for batch, size in enumerate(BATCH_SIZES[: len(BATCH_SIZES) - ARTICLE_BATCHES]):
+    for batch, size in enumerate(BATCH_SIZES):
         batch_of += [batch] * size
-    batch_of = batch_of[:written] + [batch_of[-1]] * max(0, written - len(batch_of))
-    for batch, size in enumerate(ARTICLE_BATCH_SIZES, start=len(BATCH_SIZES) - ARTICLE_BATCHES):
-        batch_of += [batch] * size
+    batch_of += [len(BATCH_SIZES)] * max(0, len(rows) - len(batch_of))
     batches = list(range(max(batch_of[: len(rows)]) + 1))
-    if args.articles:
-        first_article_batch = len(BATCH_SIZES) - ARTICLE_BATCHES
-        assert ARTICLE_BATCHES and written > 0, "no whole-article batches in the file"
-        # Fold k holds out article batch k; -1 marks rows that always train.
-        fold_of_batch = {b: b - first_article_batch if b >= first_article_batch else -1 for b in batches}
-        args.folds = ARTICLE_BATCHES
-    else:
-        random.Random(args.seed).shuffle(batches)
-        fold_of_batch = {b: i % args.folds for i, b in enumerate(batches)}
+    random.Random(args.seed).shuffle(batches)
+    fold_of_batch = {b: i % args.folds for i, b in enumerate(batches)}
     labels = sorted({r["label"] for r in rows})
     confusion = [[0] * len(labels) for _ in labels]
     with tempfile.TemporaryDirectory() as tmp:
         for fold in range(args.folds):
             train = [r for i, r in enumerate(rows) if fold_of_batch[batch_of[i]] != fold]
-            if args.articles and args.article_weight > 1:
-                train += [r for i, r in enumerate(rows) if fold_of_batch[batch_of[i]] not in (-1, fold)
-                          for _ in range(args.article_weight - 1)]
             test = [r for i, r in enumerate(rows) if fold_of_batch[batch_of[i]] == fold]
             for name, part in (("train.csv", train), ("test.csv", test)):
                 with open(os.path.join(tmp, name), "w", newline="", encoding="utf-8") as f:
@@ -105,8 +75,7 @@ def main():
         f1s.append(2 * p * r / (p + r) if p + r else 0.0)
     total = sum(map(sum, confusion))
     accuracy = sum(confusion[c][c] for c in range(len(labels))) / total
-    kind = "article-batch" if args.articles else "grouped"
-    print(f"{kind} {args.folds}-fold macro-F1 {sum(f1s) / len(f1s):.4f} accuracy {accuracy:.4f} "
+    print(f"grouped {args.folds}-fold macro-F1 {sum(f1s) / len(f1s):.4f} accuracy {accuracy:.4f} "
           f"per label {' '.join(f'{l} {f:.3f}' for l, f in zip(labels, f1s))} "
           f"options: {' '.join(args.train_options) or '(defaults)'}")
 

@@ -13,53 +13,75 @@ struct Row {
     id: String,
     text: String,
     label: String,
-    /// `written` or `article-BATCH` in the training file; empty in the held-out file.
-    source: String,
+    /// `data/stance-articles.csv` only: the batch, original or the kind of copy, and the
+    /// article a copy was made from.
+    batch: String,
+    kind: String,
+    copy_of: String,
 }
 
 fn load(path: &str) -> Vec<Row> {
     let mut reader = csv::Reader::from_path(repo_file(path)).unwrap();
     let headers = reader.headers().unwrap().clone();
-    assert!(
-        headers == vec!["id", "text", "label"] || headers == vec!["id", "text", "label", "source"],
-        "{path}: unexpected columns {headers:?}"
-    );
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let expected: &[&str] = if path.ends_with("stance-articles.csv") {
+        &["id", "text", "label", "batch", "kind", "copy_of"]
+    } else {
+        &["id", "text", "label"]
+    };
+    assert_eq!(&headers.iter().collect::<Vec<_>>(), expected, "{path}");
+    let (batch, kind, copy_of) = (column("batch"), column("kind"), column("copy_of"));
     reader
         .records()
         .map(|r| {
             let r = r.unwrap();
+            let field = |i: Option<usize>| i.map_or(String::new(), |i| r[i].to_string());
             Row {
                 id: r[0].to_string(),
                 text: r[1].to_string(),
                 label: r[2].to_string(),
-                source: r.get(3).unwrap_or("").to_string(),
+                batch: field(batch),
+                kind: field(kind),
+                copy_of: field(copy_of),
             }
         })
         .collect()
 }
 
-/// Every training row says where it came from: written one by one to the codebook, or a
-/// sentence of a whole article labeled afterwards (docs/DATA.md); article rows come last.
-#[test]
-fn training_rows_name_their_source() {
-    let rows = load("data/stance.csv");
-    let mut seen_article = false;
-    for row in &rows {
-        match row.source.as_str() {
-            "written" => assert!(!seen_article, "{}: written row after article rows", row.id),
-            source => {
-                let batch = source.strip_prefix("article-");
-                assert!(
-                    batch
-                        .is_some_and(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_uppercase())),
-                    "{}: source {source:?} is neither written nor article-XX",
-                    row.id
-                );
-                seen_article = true;
+/// Ids of rows that have a near-duplicate (token-set Jaccard at the threshold) among `rows`.
+fn rows_with_a_near_duplicate(rows: &[Row]) -> Vec<&str> {
+    let sets: Vec<Vec<u64>> = rows.iter().map(|r| token_set(&r.text)).collect();
+    let mut with_twin = vec![false; rows.len()];
+    for i in 0..rows.len() {
+        for j in i + 1..rows.len() {
+            if jaccard(&sets[i], &sets[j]) >= NEAR_DUPLICATE_JACCARD {
+                with_twin[i] = true;
+                with_twin[j] = true;
             }
         }
     }
-    assert!(seen_article, "no whole-article rows");
+    rows.iter()
+        .zip(&with_twin)
+        .filter(|(_, t)| **t)
+        .map(|(r, _)| r.id.as_str())
+        .collect()
+}
+
+/// Panics if a row of `rows` is a near-duplicate of a row of `other`.
+fn assert_no_near_duplicate_across(rows: &[Row], other: &[Row], what: &str) {
+    let other_sets: Vec<Vec<u64>> = other.iter().map(|r| token_set(&r.text)).collect();
+    for row in rows {
+        let set = token_set(&row.text);
+        if let Some(k) = other_sets
+            .iter()
+            .position(|t| jaccard(t, &set) >= NEAR_DUPLICATE_JACCARD)
+        {
+            panic!(
+                "{what}: {} is a near-duplicate of {}:\n  {}\n  {}",
+                row.id, other[k].id, row.text, other[k].text
+            );
+        }
+    }
 }
 
 #[test]
@@ -82,22 +104,7 @@ fn training_file_is_large_balanced_and_free_of_near_duplicates() {
             "label counts {counts:?}"
         );
     }
-    let sets: Vec<Vec<u64>> = rows.iter().map(|r| token_set(&r.text)).collect();
-    let mut with_twin = vec![false; rows.len()];
-    for i in 0..rows.len() {
-        for j in i + 1..rows.len() {
-            if jaccard(&sets[i], &sets[j]) >= NEAR_DUPLICATE_JACCARD {
-                with_twin[i] = true;
-                with_twin[j] = true;
-            }
-        }
-    }
-    let twins: Vec<&str> = rows
-        .iter()
-        .zip(&with_twin)
-        .filter(|(_, t)| **t)
-        .map(|(r, _)| r.id.as_str())
-        .collect();
+    let twins = rows_with_a_near_duplicate(&rows);
     assert!(
         twins.len() * 100 <= rows.len(),
         "{} rows have a near-duplicate: {twins:?}",
@@ -120,17 +127,74 @@ fn held_out_file_is_large_enough_and_shares_no_near_duplicate_with_training() {
             "no {label} in the held-out file"
         );
     }
-    let train_sets: Vec<Vec<u64>> = train.iter().map(|r| token_set(&r.text)).collect();
-    for row in &test {
-        let set = token_set(&row.text);
-        if let Some(k) = train_sets
-            .iter()
-            .position(|t| jaccard(t, &set) >= NEAR_DUPLICATE_JACCARD)
-        {
-            panic!(
-                "held-out {} is a near-duplicate of training {}:\n  {}\n  {}",
-                row.id, train[k].id, row.text, train[k].text
-            );
-        }
+    assert_no_near_duplicate_across(&test, &train, "held-out vs training");
+}
+
+/// The whole-article file (docs/DATA.md): sentences of whole articles in reading order,
+/// labeled afterwards, and spun or machine-translated copies of some of them. It is a
+/// second held-out set, so none of it may leak into or out of the other two files; a copy
+/// has one row per row of the article it copies.
+#[test]
+fn article_file_is_whole_articles_and_shares_nothing_with_the_other_files() {
+    let articles = load("data/stance-articles.csv");
+    assert!(articles.len() >= 5000, "{} rows", articles.len());
+    let mut rows_per_article: BTreeMap<&str, usize> = BTreeMap::new();
+    for row in &articles {
+        assert!(
+            LABELS.contains(&row.label.as_str()),
+            "{}: {}",
+            row.id,
+            row.label
+        );
+        // Ids are BATCH-ARTICLE-SENTENCE, e.g. BF-03-017.
+        let parts: Vec<&str> = row.id.split('-').collect();
+        assert!(
+            parts.len() == 3 && parts[0] == row.batch && parts[2].parse::<u32>().is_ok(),
+            "{}: id does not match batch {}",
+            row.id,
+            row.batch
+        );
+        *rows_per_article
+            .entry(&row.id[..row.id.len() - 4])
+            .or_default() += 1;
     }
+    for (article, rows) in &rows_per_article {
+        assert!((20..=40).contains(rows), "{article} has {rows} sentences");
+    }
+    for row in &articles {
+        let is_copy = matches!(row.kind.as_str(), "spun" | "machine-translated");
+        assert!(
+            is_copy || row.kind == "original",
+            "{}: unknown kind {}",
+            row.id,
+            row.kind
+        );
+        assert_eq!(
+            is_copy,
+            !row.copy_of.is_empty(),
+            "{}: kind and copy_of",
+            row.id
+        );
+    }
+    for row in articles.iter().filter(|r| !r.copy_of.is_empty()) {
+        let copy = &row.id[..row.id.len() - 4];
+        assert_eq!(
+            rows_per_article.get(row.copy_of.as_str()),
+            rows_per_article.get(copy),
+            "{copy} is a copy of {} but not row for row",
+            row.copy_of
+        );
+    }
+    let twins = rows_with_a_near_duplicate(&articles);
+    assert!(
+        twins.len() * 100 <= articles.len(),
+        "{} rows have a near-duplicate: {twins:?}",
+        twins.len()
+    );
+    assert_no_near_duplicate_across(&articles, &load("data/stance.csv"), "articles vs training");
+    assert_no_near_duplicate_across(
+        &articles,
+        &load("data/stance-test.csv"),
+        "articles vs held-out",
+    );
 }

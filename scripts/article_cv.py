@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Would training on sentences of whole articles help on articles from unseen outlets?
+
+Usage: python3 scripts/article_cv.py [--data data/stance.csv]
+                                     [--articles data/stance-articles.csv] [-- TRAIN-OPTIONS...]
+
+data/stance-articles.csv holds whole articles, one batch of ten per kind of outlet, labeled
+sentence by sentence (docs/DATA.md), plus spun and machine-translated copies of some of them.
+The shipped model does not train on it. This script holds out each batch of original
+articles in turn and scores it with two models:
+
+  written only   `kzstance train --folds 0` on the training file (the same model for all folds)
+  plus articles  the same, with the original articles of every other batch added
+
+and prints both pooled macro-F1 figures, per label and per batch. Copies are left out of both
+training and scoring, since a copy of a training article is not an unseen article. The
+held-out file and the real-text development set are never read.
+"""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def write(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=["id", "text", "label"], extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def macro_f1(confusion):
+    f1s = []
+    for c in range(len(confusion)):
+        tp = confusion[c][c]
+        predicted = sum(row[c] for row in confusion)
+        actual = sum(confusion[c])
+        p = tp / predicted if predicted else 0.0
+        r = tp / actual if actual else 0.0
+        f1s.append(2 * p * r / (p + r) if p + r else 0.0)
+    return sum(f1s) / len(f1s), f1s
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default="data/stance.csv")
+    parser.add_argument("--articles", default="data/stance-articles.csv")
+    parser.add_argument("train_options", nargs="*")
+    args = parser.parse_args()
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    binary = os.path.join(repo, "target", "release", "kzstance")
+    with open(args.data, newline="", encoding="utf-8") as f:
+        written = list(csv.DictReader(f))
+    with open(args.articles, newline="", encoding="utf-8") as f:
+        originals = [r for r in csv.DictReader(f) if not r["copy_of"]]
+    batches = sorted({r["batch"] for r in originals})
+    labels = sorted({r["label"] for r in written})
+    pooled = {kind: [[0] * len(labels) for _ in labels] for kind in ("written", "plus")}
+    per_batch = []
+
+    def train(tmp, name, rows):
+        write(os.path.join(tmp, name + ".csv"), rows)
+        model = os.path.join(tmp, name + ".json")
+        subprocess.run([binary, "train", "--data", os.path.join(tmp, name + ".csv"), "--out", model,
+                        "--folds", "0", *args.train_options], check=True, capture_output=True)
+        return model
+
+    def score(model, test_path, kind):
+        out = subprocess.run([binary, "evaluate", "--model", model, "--data", test_path,
+                              "--format", "json"], check=True, capture_output=True, text=True).stdout
+        report = json.loads(out)
+        assert report["confusion"]["labels"] == labels, report["confusion"]["labels"]
+        for i, row in enumerate(report["confusion"]["matrix"]):
+            for j, n in enumerate(row):
+                pooled[kind][i][j] += n
+        return report["macro_f1"]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        written_model = train(tmp, "written", written)
+        for batch in batches:
+            test_path = os.path.join(tmp, "test.csv")
+            write(test_path, [r for r in originals if r["batch"] == batch])
+            plus_model = train(tmp, "plus", written + [r for r in originals if r["batch"] != batch])
+            per_batch.append((batch, score(written_model, test_path, "written"),
+                              score(plus_model, test_path, "plus")))
+    for batch, w, p in per_batch:
+        print(f"{batch}: written only {w:.3f}, plus articles {p:.3f}")
+    for kind, name in (("written", "written only"), ("plus", "plus articles")):
+        f1, f1s = macro_f1(pooled[kind])
+        print(f"{name}: {len(batches)} held-out batches, pooled macro-F1 {f1:.4f} "
+              f"({' '.join(f'{l} {x:.3f}' for l, x in zip(labels, f1s))})")
+    print(f"options: {' '.join(args.train_options) or '(defaults)'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
