@@ -17,5 +17,6 @@ def replace(m):
         return m.group(0)
     out = run(cmd)
     return '```console\n$ ' + cmd + '\n' + out.rstrip('\n') + '\n```'
-new = re.sub(r'```console\n(\$ [^\n]*\n(?:.*?\n)?)```', replace, text, flags=re.S)
+# The output part is optional and lazy, so a block with no output yet ends at its own fence.
+new = re.sub(r'```console\n(\$ [^\n]*\n(?:.*?\n)??)```', replace, text, flags=re.S)
 open(f'{repo}/README.md', 'w', encoding='utf-8').write(new)
