@@ -417,4 +417,30 @@ fn a_missing_or_empty_group_column_is_refused_with_file_and_line() {
     scratch
         .run(&["evaluate", "--data", "d.csv", "--group-strip-suffix", "-"])
         .fails_with(2, &["--group-column"]);
+    // `train` checks the group column before it fits anything or writes a model.
+    let args = [
+        "train",
+        "--data",
+        "d.csv",
+        "--out",
+        "m.json",
+        "--group-column",
+        "source",
+    ];
+    scratch
+        .run(&args)
+        .fails_with(1, &["d.csv", "source", "outlet"]);
+    assert!(!scratch.path("m.json").exists(), "no model written");
+    scratch
+        .run(&[
+            "train",
+            "--data",
+            "e.csv",
+            "--out",
+            "m.json",
+            "--group-column",
+            "id",
+        ])
+        .fails_with(1, &["e.csv", "line 3", "id"]);
+    assert!(!scratch.path("m.json").exists(), "no model written");
 }
