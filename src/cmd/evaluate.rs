@@ -74,7 +74,8 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The groups of `keys` (a group column's values, each cut at `separator`) scored.
+/// Figures per group, the groups being the `values` of a group column, each cut at
+/// `separator` when given.
 pub fn score_groups(
     labels: &[String],
     values: &[String],
