@@ -163,19 +163,7 @@ fn split_line(text: &str, line_start: usize, line: &str, spans: &mut Vec<Sentenc
 /// letter after it, which holds all the context the rules look at. Other lines get the
 /// full algorithm. A property test checks both ways agree.
 pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
-    // Printable ASCII is recognised eight bytes at a time; other lines get one byte pass
-    // in which only the lead bytes of non-ASCII characters are decoded.
-    let simple = is_printable_ascii(line.as_bytes())
-        || line.bytes().enumerate().all(|(i, b)| match b {
-            b'\t' | b' '..=b'~' => true,
-            0x80..=0xBF => true, // continuation byte, checked with its lead byte
-            0xC0.. => line[i..]
-                .chars()
-                .next()
-                .is_some_and(has_simple_sentence_class),
-            _ => false,
-        });
-    if !simple {
+    if !has_only_simple_characters(line) {
         return line.split_sentence_bound_indices().collect();
     }
     let bytes = line.as_bytes();
@@ -253,25 +241,45 @@ pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
         .collect()
 }
 
-/// Whether every byte is printable ASCII (' ' to '~'), eight bytes at a time.
-fn is_printable_ascii(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
+/// Whether every character of `line` has a sentence-break class the fast path knows
+/// ([`has_simple_sentence_class`]). Eight bytes are checked at once for control characters
+/// and the lead bytes of non-ASCII characters; only chunks holding one are looked at byte
+/// by byte, and only lead bytes are decoded.
+fn has_only_simple_characters(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let simple_at = |i: usize| match bytes[i] {
+        b'\t' | b' '..=b'~' => true,
+        0x80..=0xBF => true, // continuation byte, checked with its lead byte
+        0xC0.. => line[i..]
+            .chars()
+            .next()
+            .is_some_and(has_simple_sentence_class),
+        _ => false,
+    };
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
         let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        // With no high bit set, a byte below 0x20 or equal to 0x7f borrows into its own
-        // high bit in one of the subtractions.
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x;
-        let delete = (x ^ (ONES * 0x7f)).wrapping_sub(ONES) & !(x ^ (ONES * 0x7f));
-        if (x | below_space | delete) & HIGHS != 0 {
+        if may_hold_control_or_lead_byte(x) && !(i..i + 8).all(simple_at) {
             return false;
         }
+        i += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&b| (b' '..=b'~').contains(&b))
+    (i..bytes.len()).all(simple_at)
+}
+
+/// Whether any of the eight bytes of `x` is below 0x20, equal to 0x7f or 0xC0 and above
+/// (the lead byte of a non-ASCII character). Never false when one is; may be true when
+/// none is, so a `true` is checked byte by byte.
+fn may_hold_control_or_lead_byte(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A byte below 0x20 borrows into its own high bit (its high bit being clear); one
+    // equal to 0x7f becomes zero when xored and borrows in the same way.
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x;
+    let delete = (x ^ (ONES * 0x7f)).wrapping_sub(ONES) & !(x ^ (ONES * 0x7f));
+    // Lead bytes have their two top bits set.
+    let lead = x & (x << 1);
+    (below_space | delete | lead) & HIGHS != 0
 }
 
 /// The position of the ASCII capital in "<terminator> <spaces> <capital>" at `i`, when the
@@ -399,19 +407,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn printable_ascii_check_agrees_with_a_byte_loop() {
-        let mut bytes: Vec<u8> = (b' '..=b'~').collect();
-        assert!(is_printable_ascii(&bytes));
-        for bad in [0u8, b'\t', b'\n', 0x1f, 0x7f, 0x80, 0xc3, 0xff] {
-            for at in [0, 5, 8, 63, 90, bytes.len() - 1] {
-                let saved = bytes[at];
-                bytes[at] = bad;
-                assert!(!is_printable_ascii(&bytes), "byte {bad:#x} at {at}");
-                bytes[at] = saved;
+    fn the_eight_byte_screen_never_misses_a_control_or_lead_byte() {
+        for byte in 0..=255u8 {
+            for at in 0..8 {
+                let mut chunk = [b'a'; 8];
+                chunk[at] = byte;
+                let x = u64::from_le_bytes(chunk);
+                if byte < 0x20 || byte == 0x7f || byte >= 0xc0 {
+                    assert!(may_hold_control_or_lead_byte(x), "byte {byte:#x} at {at}");
+                } else {
+                    assert!(!may_hold_control_or_lead_byte(x), "byte {byte:#x} at {at}");
+                }
             }
         }
-        assert!(is_printable_ascii(b""));
-        assert!(is_printable_ascii(b"Mr. Tokayev said so."));
+    }
+
+    #[test]
+    fn simple_character_check_agrees_with_a_character_loop() {
+        let by_characters = |line: &str| {
+            line.chars()
+                .all(|c| c != '\u{7f}' && (c >= ' ' || c == '\t'))
+                && line.chars().all(has_simple_sentence_class)
+        };
+        let base: String = (' '..='~').collect();
+        for inserted in [
+            "", "\t", "\n", "\u{1f}", "\u{7f}", "é", "—", "“", "\u{2028}", "中", "😀",
+        ] {
+            for at in [0, 5, 7, 8, 63, 90, base.len()] {
+                let line = format!("{}{inserted}{}", &base[..at], &base[at..]);
+                assert_eq!(
+                    has_only_simple_characters(&line),
+                    by_characters(&line),
+                    "{inserted:?} at {at}"
+                );
+            }
+        }
+        assert!(has_only_simple_characters(""));
+        assert!(has_only_simple_characters("Mr. Tokayev said so."));
+        assert!(has_only_simple_characters("«Астана» — “quoted”, 10.6%"));
+        assert!(!has_only_simple_characters("a line\u{2028}separator"));
     }
 
     fn sentences(text: &str) -> Vec<&str> {
