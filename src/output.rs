@@ -101,6 +101,8 @@ impl<'a> ArticleRecord<'a> {
 /// all sentences) are copied whole instead of going through serde_json's byte-by-byte
 /// escaping, and the record's fixed shape is written without serde's per-field calls.
 pub fn write_jsonl_line(out: &mut Vec<u8>, record: &ArticleRecord) -> std::io::Result<()> {
+    // Every label map of the record has the same keys: render them once.
+    let keys = label_keys(record.aggregate.shares.labels)?;
     out.extend_from_slice(b"{\"source\":");
     write_str(out, record.source)?;
     out.extend_from_slice(b",\"sentences\":[");
@@ -119,16 +121,16 @@ pub fn write_jsonl_line(out: &mut Vec<u8>, record: &ArticleRecord) -> std::io::R
         out.extend_from_slice(b",\"label\":");
         write_str(out, sentence.label)?;
         out.extend_from_slice(b",\"probabilities\":");
-        write_label_map(out, &sentence.probabilities)?;
+        write_label_map(out, &keys, &sentence.probabilities)?;
         out.push(b'}');
     }
     let aggregate = &record.aggregate;
     out.extend_from_slice(b"],\"aggregate\":{\"sentences\":");
     write_number(out, aggregate.sentences)?;
     out.extend_from_slice(b",\"shares\":");
-    write_label_map(out, &aggregate.shares)?;
+    write_label_map(out, &keys, &aggregate.shares)?;
     out.extend_from_slice(b",\"mean_probabilities\":");
-    write_label_map(out, &aggregate.mean_probabilities)?;
+    write_label_map(out, &keys, &aggregate.mean_probabilities)?;
     out.extend_from_slice(b",\"stance_index\":");
     write_number(out, aggregate.stance_index)?;
     out.extend_from_slice(b",\"label\":");
@@ -171,15 +173,28 @@ fn write_number(out: &mut Vec<u8>, value: impl Serialize) -> std::io::Result<()>
     Ok(serde_json::to_writer(out, &value)?)
 }
 
-/// Per-label numbers as a JSON object, as `LabelMap`'s `Serialize` writes them.
-fn write_label_map(out: &mut Vec<u8>, map: &LabelMap) -> std::io::Result<()> {
+/// Each label as a JSON object key: the quoted string and a colon.
+fn label_keys(labels: &[String]) -> std::io::Result<Vec<Vec<u8>>> {
+    labels
+        .iter()
+        .map(|label| {
+            let mut key = Vec::with_capacity(label.len() + 3);
+            write_str(&mut key, label)?;
+            key.push(b':');
+            Ok(key)
+        })
+        .collect()
+}
+
+/// Per-label numbers as a JSON object, as `LabelMap`'s `Serialize` writes them, with the
+/// keys of [`label_keys`].
+fn write_label_map(out: &mut Vec<u8>, keys: &[Vec<u8>], map: &LabelMap) -> std::io::Result<()> {
     out.push(b'{');
-    for (i, (label, value)) in map.labels.iter().zip(map.values).enumerate() {
+    for (i, (key, value)) in keys.iter().zip(map.values).enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_str(out, label)?;
-        out.push(b':');
+        out.extend_from_slice(key);
         write_number(out, value)?;
     }
     out.push(b'}');
