@@ -115,19 +115,26 @@ pub struct FeatureIndex {
 
 impl FeatureIndex {
     pub fn new(tfidf: &Tfidf, ngram_max: usize) -> FeatureIndex {
-        let mut terms: FxHashMap<String, u32> = FxHashMap::default();
+        // Sized up front: growing the tables as they fill was a tenth of start-up.
+        let features = tfidf.vocabulary().len();
+        let mut terms: FxHashMap<String, u32> =
+            FxHashMap::with_capacity_and_hasher(features / 4, Default::default());
         let mut unigrams: Vec<Option<u32>> = Vec::new();
-        let mut bigrams: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut bigrams: FxHashMap<u64, u32> =
+            FxHashMap::with_capacity_and_hasher(features, Default::default());
         let mut ngrams: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
         for (feature_id, feature) in tfidf.vocabulary().iter().enumerate() {
             let ids: Vec<u32> = feature
                 .split(' ')
-                .map(|term| {
-                    let next = terms.len() as u32;
-                    *terms.entry(term.to_string()).or_insert_with(|| {
+                .map(|term| match terms.get(term) {
+                    Some(&id) => id,
+                    // Only a new term is copied into the table.
+                    None => {
+                        let id = terms.len() as u32;
+                        terms.insert(term.to_string(), id);
                         unigrams.push(None);
-                        next
-                    })
+                        id
+                    }
                 })
                 .collect();
             if ids.len() == 1 {
