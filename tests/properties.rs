@@ -98,6 +98,12 @@ fn punctuated_line() -> impl Strategy<Value = String> {
         Just(") ".to_string()),
         Just("’s ".to_string()),
         Just(" — ".to_string()),
+        // Characters outside the fast path's classes (the line takes full segmentation)
+        // and simple non-ASCII ones, so the line screen meets both.
+        Just("\u{2028}".to_string()),
+        Just("😀 ".to_string()),
+        Just("\t".to_string()),
+        Just("é".to_string()),
         "[A-Z][a-z]{0,6}",
         "[a-z]{1,6}",
         "[0-9]{1,3}(\\.[0-9])?",
@@ -123,6 +129,18 @@ proptest! {
 
     #[test]
     fn fast_word_ranges_agree_with_unicode_words(text in "[a-zA-Z0-9_:.,;' \\-!?()\"$%‘’“”«»–—…éçšžÖКазақ]{0,40}") {
+        use unicode_segmentation::UnicodeSegmentation;
+        let fast: Vec<&str> = kzstance::features::simple_words(&text)
+            .expect("only characters the fast path knows")
+            .into_iter()
+            .map(|(a, b)| &text[a..b])
+            .collect();
+        let full: Vec<&str> = text.unicode_words().collect();
+        prop_assert_eq!(fast, full);
+    }
+
+    #[test]
+    fn long_words_across_sixteen_byte_chunks_agree_with_unicode_words(text in "([a-zA-Z0-9]{1,40}[ .,'’:;_-]{1,2}){0,8}[a-z0-9]{0,20}") {
         use unicode_segmentation::UnicodeSegmentation;
         let fast: Vec<&str> = kzstance::features::simple_words(&text)
             .expect("only characters the fast path knows")
