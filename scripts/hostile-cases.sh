@@ -48,5 +48,6 @@ case_row "model: weights disagree with vocabulary" "$bin" classify --model dims.
 sed 's/"intercepts":\[/"intercepts":[NaN,/' model.json >nan.json; case_row "model: NaN" "$bin" classify --model nan.json g.csv
 sed 's/"intercepts":\[/"intercepts":[1e999,/' model.json >inf.json; case_row "model: infinite number" "$bin" classify --model inf.json g.csv
 case_row "evaluate: group column missing" "$bin" evaluate --data g.csv --group-column outlet
+case_row "evaluate: predictions directory missing" "$bin" evaluate --model model.json --data g.csv --predictions nowhere/p.csv
 case_row "train: group column missing" "$bin" train --data g.csv --out gm.json --group-column outlet
 case_row "bad usage (unknown format)" "$bin" classify --format yaml

@@ -95,6 +95,13 @@ pub fn to_json(model: &Model) -> String {
 
 /// Writes `model` to `path` atomically.
 pub fn save(model: &Model, path: &Path) -> Result<()> {
+    write_atomically(path, to_json(model).as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory that is synced
+/// and then renamed over `path`: readers see the old file or the whole new one, and a
+/// failure leaves any existing file as it was.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -107,7 +114,7 @@ pub fn save(model: &Model, path: &Path) -> Result<()> {
     let mut temporary =
         tempfile::NamedTempFile::new_in(&directory).map_err(|e| Error::io(&directory, e))?;
     temporary
-        .write_all(to_json(model).as_bytes())
+        .write_all(bytes)
         .and_then(|()| readable_by_all(temporary.as_file()))
         .and_then(|()| temporary.as_file().sync_all())
         .map_err(|e| Error::io(temporary.path(), e))?;
@@ -117,7 +124,7 @@ pub fn save(model: &Model, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Temporary files are created private (0600); a model file is an ordinary 0644 file.
+/// Temporary files are created private (0600); what we write is an ordinary 0644 file.
 #[cfg(unix)]
 fn readable_by_all(file: &std::fs::File) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;

@@ -174,3 +174,91 @@ fn groups_split_the_rows_and_their_figures_add_up() {
     assert!(wire.contains(" 3 "), "{wire}");
     assert!(daily.contains(" 3 "), "{daily}");
 }
+
+#[test]
+fn predictions_file_holds_every_row_and_agrees_with_the_figures() {
+    let scratch = Scratch::new();
+    scratch.write("d.csv", GROUPED);
+    let figures = scratch
+        .run(&[
+            "evaluate",
+            "--data",
+            "d.csv",
+            "--format",
+            "json",
+            "--group-column",
+            "outlet",
+            "--predictions",
+            "predictions.csv",
+        ])
+        .success()
+        .json();
+    let mut reader = csv::Reader::from_path(scratch.path("predictions.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "line",
+            "group",
+            "text",
+            "label",
+            "predicted",
+            "correct",
+            "p_neutral_balancing",
+            "p_pro_independence",
+            "p_pro_kremlin"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 6);
+    let mut correct = 0;
+    for (row, record) in rows.iter().enumerate() {
+        // Rows start on line 2, after the header, and keep their text and group.
+        assert_eq!(record[0], (row + 2).to_string());
+        let source = GROUPED.lines().nth(row + 1).unwrap();
+        assert!(source.contains(&record[2]), "{source} vs {:?}", &record[2]);
+        assert!(source.ends_with(&record[1]), "{source} vs {:?}", &record[1]);
+        let probabilities: Vec<f64> = (6..9).map(|i| record[i].parse().unwrap()).collect();
+        assert!((probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-5);
+        // The predicted label is the most probable one; `correct` compares it with the label.
+        let best = (0..3)
+            .max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]))
+            .unwrap();
+        assert_eq!(&header[6 + best][2..], &record[4]);
+        assert_eq!(record[5] == *"true", record[3] == record[4]);
+        correct += usize::from(record[5] == *"true");
+    }
+    let accuracy = figures["accuracy"].as_f64().unwrap();
+    assert!((correct as f64 / 6.0 - accuracy).abs() < 1e-9);
+}
+
+#[test]
+fn a_failed_predictions_write_leaves_the_old_file_alone() {
+    let scratch = Scratch::new();
+    scratch.write("d.csv", GROUPED);
+    scratch.write("predictions.csv", "keep me\n");
+    // A label the model lacks stops the run before anything is written.
+    scratch.write("bad.csv", "text,label\nSome sentence.,sentiment_positive\n");
+    scratch
+        .run(&[
+            "evaluate",
+            "--data",
+            "bad.csv",
+            "--predictions",
+            "predictions.csv",
+        ])
+        .fails_with(1, &["sentiment_positive"]);
+    assert_eq!(
+        std::fs::read_to_string(scratch.path("predictions.csv")).unwrap(),
+        "keep me\n"
+    );
+    scratch
+        .run(&[
+            "evaluate",
+            "--data",
+            "d.csv",
+            "--predictions",
+            "missing/p.csv",
+        ])
+        .fails_with(1, &["missing", "does not exist"]);
+}

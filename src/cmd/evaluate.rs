@@ -7,10 +7,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
-use kzstance::data::load_grouped_csv;
+use kzstance::data::{load_grouped_csv, LabeledData};
 use kzstance::evaluate::{
     evaluate, evaluate_groups, group_key, ClassMetrics, Evaluation, GroupEvaluation,
 };
+use kzstance::model::argmax;
+use kzstance::persist;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -39,6 +41,10 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
+    /// Also write each row's prediction and class probabilities to this CSV, for reading
+    /// the errors (written whole or not at all)
+    #[arg(long, value_name = "PATH")]
+    predictions: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -50,7 +56,21 @@ pub fn run(args: Args) -> Result<()> {
         args.group_column.as_deref(),
     )?;
     let truth = data.targets(model.labels())?;
-    let predicted: Vec<usize> = data.texts.par_iter().map(|t| model.predict(t)).collect();
+    let probabilities: Vec<Vec<f64>> = data
+        .texts
+        .par_iter()
+        .map(|t| model.predict_probabilities(t))
+        .collect();
+    let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
+    if let Some(path) = &args.predictions {
+        let csv = predictions_csv(&data, model.labels(), &predicted, &probabilities)?;
+        persist::write_atomically(path, &csv)?;
+        eprintln!(
+            "kzstance: wrote {} predictions to {}",
+            data.len(),
+            path.display()
+        );
+    }
     let evaluation = evaluate(model.labels(), &truth, &predicted);
     let groups = data.groups.as_ref().map(|groups| {
         let separator = args.group_strip_suffix.as_deref();
@@ -72,6 +92,41 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// One CSV row per labeled row: where it is in the file, its text and label, the model's
+/// label, whether they agree, and each class's probability (and the group, when asked).
+fn predictions_csv(
+    data: &LabeledData,
+    labels: &[String],
+    predicted: &[usize],
+    probabilities: &[Vec<f64>],
+) -> Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["line".to_string()];
+    if data.groups.is_some() {
+        header.push("group".to_string());
+    }
+    header.extend(["text", "label", "predicted", "correct"].map(String::from));
+    header.extend(labels.iter().map(|label| format!("p_{label}")));
+    writer.write_record(&header)?;
+    for row in 0..data.len() {
+        let mut record = vec![data.lines[row].to_string()];
+        if let Some(groups) = &data.groups {
+            record.push(groups[row].clone());
+        }
+        let label = labels[predicted[row]].clone();
+        let correct = label == data.labels[row];
+        record.extend([
+            data.texts[row].clone(),
+            data.labels[row].clone(),
+            label,
+            correct.to_string(),
+        ]);
+        record.extend(probabilities[row].iter().map(|p| format!("{p:.6}")));
+        writer.write_record(&record)?;
+    }
+    Ok(writer.into_inner().map_err(|e| e.into_error())?)
 }
 
 /// Figures per group, the groups being the `values` of a group column, each cut at

@@ -27,7 +27,7 @@ pub fn run(args: Args) -> Result<()> {
         .map(|(source, text)| ReportArticle::new(&model, source, text))
         .collect();
     let html = html_report(&model, &articles);
-    std::fs::write(&args.out, html)
+    kzstance::persist::write_atomically(&args.out, html.as_bytes())
         .with_context(|| format!("cannot write the report to {}", args.out.display()))?;
     eprintln!(
         "kzstance: wrote {} ({} articles)",

@@ -1,5 +1,6 @@
 //! `kzstance suggest`: write the sentences most worth labeling next as a CSV to fill in.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -41,13 +42,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let articles = args.articles.read()?;
     let suggestions = suggest(&model, &articles, &labeled, args.count);
-    let sink: Box<dyn std::io::Write> = match &args.out {
-        Some(path) => {
-            Box::new(std::fs::File::create(path).map_err(|e| kzstance::Error::io(path, e))?)
-        }
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut writer = csv::Writer::from_writer(sink);
+    let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(["id", "text", "label", "predicted", "confidence", "source"])?;
     for s in &suggestions {
         writer.write_record([
@@ -59,7 +54,12 @@ pub fn run(args: Args) -> Result<()> {
             s.source.clone(),
         ])?;
     }
-    writer.flush()?;
+    let csv = writer.into_inner().map_err(|e| e.into_error())?;
+    match &args.out {
+        // Written whole or not at all, so a failed run never leaves half a file to label.
+        Some(path) => kzstance::persist::write_atomically(path, &csv)?,
+        None => std::io::stdout().lock().write_all(&csv)?,
+    }
     if let Some(path) = &args.out {
         eprintln!(
             "kzstance: wrote {} suggestions to {}{}",
