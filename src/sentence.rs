@@ -211,13 +211,26 @@ pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
                 break;
             }
         }
-        // Past the run of terminators, closers, spaces and figures, through the next word
-        // (UAX #29 looks past figures for a lower-case letter).
+        // Past the run of terminators, then closers, spaces and figures through the next
+        // word (UAX #29 looks past figures for a lower-case letter), or up to and including
+        // the next terminator: the look-ahead of rule SB8 stops there, and so must the window,
+        // or a line of terminators without letters ('. . . .') costs a scan to the end of
+        // the line for each of them.
         let mut end = i;
-        while end < bytes.len() && !line[end..].starts_with(char::is_alphabetic) {
-            end += line[end..].chars().next().map_or(1, char::len_utf8);
+        while end < bytes.len() && matches!(bytes[end], b'.' | b'!' | b'?') {
+            end += 1;
         }
-        while end < bytes.len() && line[end..].starts_with(char::is_alphanumeric) {
+        while end < bytes.len() {
+            if matches!(bytes[end], b'.' | b'!' | b'?') {
+                end += 1;
+                break;
+            }
+            if line[end..].starts_with(char::is_alphabetic) {
+                while end < bytes.len() && line[end..].starts_with(char::is_alphanumeric) {
+                    end += line[end..].chars().next().map_or(1, char::len_utf8);
+                }
+                break;
+            }
             end += line[end..].chars().next().map_or(1, char::len_utf8);
         }
         let window = &line[window_start..end];

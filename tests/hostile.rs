@@ -282,6 +282,38 @@ fn junk_and_huge_lines_do_not_break_classify() {
     assert_eq!(record["aggregate"]["sentences"], 1);
 }
 
+/// Fails if `run` has not finished after a minute: a guard against inputs that make a step
+/// quadratic, not a speed target (the case below takes a tenth of a second; before the
+/// fix it needed hours).
+fn finishes_within_a_minute<T: Send + 'static>(run: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(run()));
+    result
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("finished within a minute")
+}
+
+#[test]
+fn a_line_of_bare_terminators_is_split_in_linear_time() {
+    let s = Scratch::new();
+    // Each terminator's window once reached to the end of the line, looking for a letter.
+    s.write("dots.txt", ". ".repeat(1_000_000));
+    let dir = s.path("");
+    let out = finishes_within_a_minute(move || {
+        crate::util::run_in(
+            &dir,
+            &["classify", "--format", "jsonl", "dots.txt"],
+            None,
+            &[],
+        )
+        .success()
+        .stdout()
+    });
+    let record: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    // UAX #29 does not break before a terminator (rule SB8a): one sentence.
+    assert_eq!(record["aggregate"]["sentences"], 1);
+}
+
 #[test]
 fn model_file_problems_say_what_is_wrong() {
     let s = Scratch::new();
