@@ -95,11 +95,44 @@ table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left;vertica
 .sort a{margin-right:1rem}#by-stance{display:none}#by-stance:target{display:block}#by-stance:target+#by-source{display:none}\
 .figure{font-variant-numeric:tabular-nums}";
 
+/// An article with its report section already drawn: what the report keeps of it, so the
+/// sentences' explanations can be dropped as soon as each article is drawn.
+pub struct RenderedArticle<'a> {
+    pub source: &'a str,
+    pub aggregate: Aggregate,
+    section: String,
+}
+
+impl<'a> ReportArticle<'a> {
+    /// Draws the article's section, as number `number` of the report.
+    pub fn render(&self, model: &Model, number: usize) -> RenderedArticle<'a> {
+        let labels = model.labels();
+        let mut section = String::with_capacity(self.text.len() * 3);
+        article_section(&mut section, number, self, labels, &label_colours(labels));
+        RenderedArticle {
+            source: self.source,
+            aggregate: self.aggregate.clone(),
+            section,
+        }
+    }
+}
+
 /// The whole report as one HTML document.
 pub fn html_report(model: &Model, articles: &[ReportArticle]) -> String {
+    let rendered: Vec<RenderedArticle> = articles
+        .iter()
+        .enumerate()
+        .map(|(number, article)| article.render(model, number))
+        .collect();
+    assemble_report(model, &rendered)
+}
+
+/// The whole report from articles drawn by [`ReportArticle::render`], numbered in order.
+pub fn assemble_report(model: &Model, articles: &[RenderedArticle]) -> String {
     let labels = model.labels();
     let colours = label_colours(labels);
-    let mut html = String::new();
+    let sections: usize = articles.iter().map(|a| a.section.len()).sum();
+    let mut html = String::with_capacity(sections + 2_000 * articles.len() + 10_000);
     let _ = write!(
         html,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>kzstance report</title><style>{STYLE}</style></head><body>\n<h1>kzstance report: {} article{}</h1>\n",
@@ -131,8 +164,8 @@ pub fn html_report(model: &Model, articles: &[ReportArticle]) -> String {
         labels,
         &colours,
     );
-    for (number, article) in articles.iter().enumerate() {
-        article_section(&mut html, number, article, labels, &colours);
+    for article in articles {
+        html.push_str(&article.section);
     }
     html.push_str("</body></html>\n");
     html
@@ -169,7 +202,7 @@ fn overview(
     html: &mut String,
     id: &str,
     order: &[usize],
-    articles: &[ReportArticle],
+    articles: &[RenderedArticle],
     labels: &[String],
     colours: &[(&str, (u8, u8, u8))],
 ) {

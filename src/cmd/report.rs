@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use kzstance::report::{html_report, ReportArticle};
+use kzstance::report::{assemble_report, RenderedArticle, ReportArticle};
 use rayon::prelude::*;
 
 use super::{ArticleArgs, ModelArg};
@@ -22,11 +22,15 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let model = args.model.load()?;
     let texts = args.articles.read()?;
-    let articles: Vec<ReportArticle> = texts
+    // Each article is explained and drawn at once, and only its drawing kept.
+    let articles: Vec<RenderedArticle> = texts
         .par_iter()
-        .map(|(source, text)| ReportArticle::new(&model, source, text))
+        .enumerate()
+        .map(|(number, (source, text))| {
+            ReportArticle::new(&model, source, text).render(&model, number)
+        })
         .collect();
-    let html = html_report(&model, &articles);
+    let html = assemble_report(&model, &articles);
     kzstance::persist::write_atomically(&args.out, html.as_bytes())
         .with_context(|| format!("cannot write the report to {}", args.out.display()))?;
     eprintln!(
