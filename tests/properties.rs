@@ -124,42 +124,36 @@ proptest! {
     }
 }
 
+/// The fast word path finds exactly the words of UAX #29 in `text`, which holds only
+/// characters it knows.
+fn fast_words_agree(text: &str) -> Result<(), TestCaseError> {
+    use unicode_segmentation::UnicodeSegmentation;
+    let fast: Vec<&str> = kzstance::features::simple_words(text)
+        .expect("only characters the fast path knows")
+        .into_iter()
+        .map(|(a, b)| &text[a..b])
+        .collect();
+    let full: Vec<&str> = text.unicode_words().collect();
+    prop_assert_eq!(fast, full);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
     #[test]
     fn fast_word_ranges_agree_with_unicode_words(text in "[a-zA-Z0-9_:.,;' \\-!?()\"$%‘’“”«»–—…éçšžÖКазақ]{0,40}") {
-        use unicode_segmentation::UnicodeSegmentation;
-        let fast: Vec<&str> = kzstance::features::simple_words(&text)
-            .expect("only characters the fast path knows")
-            .into_iter()
-            .map(|(a, b)| &text[a..b])
-            .collect();
-        let full: Vec<&str> = text.unicode_words().collect();
-        prop_assert_eq!(fast, full);
+        fast_words_agree(&text)?;
     }
 
     #[test]
     fn long_words_across_sixteen_byte_chunks_agree_with_unicode_words(text in "([a-zA-Z0-9]{1,40}[ .,'’:;_-]{1,2}){0,8}[a-z0-9]{0,20}") {
-        use unicode_segmentation::UnicodeSegmentation;
-        let fast: Vec<&str> = kzstance::features::simple_words(&text)
-            .expect("only characters the fast path knows")
-            .into_iter()
-            .map(|(a, b)| &text[a..b])
-            .collect();
-        let full: Vec<&str> = text.unicode_words().collect();
-        prop_assert_eq!(fast, full);
+        fast_words_agree(&text)?;
     }
 
     #[test]
     fn fast_ascii_word_ranges_agree_with_unicode_words(text in "[a-zA-Z0-9_:.,;' \\-!?()\"$%\t]{0,40}") {
-        use unicode_segmentation::UnicodeSegmentation;
-        let fast: Vec<&str> = kzstance::features::simple_words(&text)
-            .expect("ASCII is always handled")
-            .into_iter()
-            .map(|(a, b)| &text[a..b])
-            .collect();
-        let full: Vec<&str> = text.unicode_words().collect();
-        prop_assert_eq!(fast, full);
+        // ASCII is always handled.
+        fast_words_agree(&text)?;
     }
 }
