@@ -57,16 +57,16 @@ pub fn run(args: Args) -> Result<()> {
     let csv = writer.into_inner().map_err(|e| e.into_error())?;
     match &args.out {
         // Written whole or not at all, so a failed run never leaves half a file to label.
-        Some(path) => kzstance::persist::write_atomically(path, &csv)?,
+        Some(path) => {
+            kzstance::persist::write_atomically(path, &csv)?;
+            eprintln!(
+                "kzstance: wrote {} suggestions to {}{}",
+                suggestions.len(),
+                path.display(),
+                describe_exclusions(labeled_path.as_deref(), labeled.len())
+            );
+        }
         None => std::io::stdout().lock().write_all(&csv)?,
-    }
-    if let Some(path) = &args.out {
-        eprintln!(
-            "kzstance: wrote {} suggestions to {}{}",
-            suggestions.len(),
-            path.display(),
-            describe_exclusions(labeled_path.as_deref(), labeled.len())
-        );
     }
     Ok(())
 }
