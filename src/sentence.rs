@@ -217,11 +217,11 @@ pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
         // or a line of terminators without letters ('. . . .') costs a scan to the end of
         // the line for each of them.
         let mut end = i;
-        while end < bytes.len() && matches!(bytes[end], b'.' | b'!' | b'?') {
+        while end < bytes.len() && is_terminator(bytes[end]) {
             end += 1;
         }
         while end < bytes.len() {
-            if matches!(bytes[end], b'.' | b'!' | b'?') {
+            if is_terminator(bytes[end]) {
                 end += 1;
                 break;
             }
@@ -242,7 +242,7 @@ pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
         }
         // Skip the rest of this terminator run; the window covered it.
         i += 1;
-        while i < bytes.len() && matches!(bytes[i], b'.' | b'!' | b'?') {
+        while i < bytes.len() && is_terminator(bytes[i]) {
             i += 1;
         }
     }
@@ -252,6 +252,11 @@ pub fn sentence_pieces(line: &str) -> Vec<(usize, &str)> {
         .windows(2)
         .map(|w| (w[0], &line[w[0]..w[1]]))
         .collect()
+}
+
+/// '.', '!' or '?': the terminators the fast path looks for.
+fn is_terminator(byte: u8) -> bool {
+    matches!(byte, b'.' | b'!' | b'?')
 }
 
 /// Whether every character of `line` has a sentence-break class the fast path knows
