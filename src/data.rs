@@ -7,23 +7,64 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// Rows of a labeled CSV, in file order.
-#[derive(Debug, Clone)]
-pub struct LabeledData {
+/// One CSV that rows were read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataFile {
     pub path: PathBuf,
     /// SHA-256 of the file's bytes, hex.
     pub sha256: String,
+    /// How many rows it gave.
+    pub rows: usize,
+}
+
+/// Rows of one or more labeled CSVs, in file order.
+#[derive(Debug, Clone)]
+pub struct LabeledData {
+    /// The files, in the order their rows follow one another.
+    pub files: Vec<DataFile>,
     pub texts: Vec<String>,
     pub labels: Vec<String>,
-    /// The line each row starts on (1 is the header).
+    /// The line each row starts on in its file (1 is the header).
     pub lines: Vec<u64>,
-    /// Rows whose text and label repeat an earlier row's.
+    /// Rows whose text and label repeat an earlier row's, in any of the files.
     pub duplicates: usize,
     /// Each row's value of the group column, when one was asked for.
     pub groups: Option<Vec<String>>,
 }
 
 impl LabeledData {
+    /// The file that row `index` came from.
+    pub fn file_of(&self, index: usize) -> &Path {
+        let mut end = 0;
+        for file in &self.files {
+            end += file.rows;
+            if index < end {
+                return &file.path;
+            }
+        }
+        panic!("row {index} is past the {end} rows read");
+    }
+
+    /// Where the rows of `label` came from, as `FILE:LINE` joined by commas: the first
+    /// `at_most`, then "…" when there are more.
+    pub fn locations_of(&self, label: &str, at_most: usize) -> String {
+        let mut rows = (0..self.len()).filter(|&i| self.labels[i] == label);
+        let mut locations: Vec<String> = rows
+            .by_ref()
+            .take(at_most)
+            .map(|i| self.location(i))
+            .collect();
+        if rows.next().is_some() {
+            locations.push("…".to_string());
+        }
+        locations.join(", ")
+    }
+
+    /// Where row `index` came from, as `FILE:LINE`.
+    pub fn location(&self, index: usize) -> String {
+        format!("{}:{}", self.file_of(index).display(), self.lines[index])
+    }
+
     pub fn len(&self) -> usize {
         self.texts.len()
     }
@@ -75,6 +116,40 @@ pub fn load_labeled_csv(path: &Path, text_column: &str, label_column: &str) -> R
     load_grouped_csv(path, text_column, label_column, None)
 }
 
+/// [`load_grouped_csv`] for several files with the same columns, their rows one after
+/// another; rows repeated across files count as duplicates too.
+pub fn load_grouped_csvs(
+    paths: &[PathBuf],
+    text_column: &str,
+    label_column: &str,
+    group_column: Option<&str>,
+) -> Result<LabeledData> {
+    let (first, rest) = paths.split_first().ok_or(Error::NoDataFiles)?;
+    let mut data = load_grouped_csv(first, text_column, label_column, group_column)?;
+    for path in rest {
+        let more = load_grouped_csv(path, text_column, label_column, group_column)?;
+        data.files.extend(more.files);
+        data.texts.extend(more.texts);
+        data.labels.extend(more.labels);
+        data.lines.extend(more.lines);
+        if let (Some(groups), Some(more_groups)) = (data.groups.as_mut(), more.groups) {
+            groups.extend(more_groups);
+        }
+    }
+    data.duplicates = count_duplicates(&data.texts, &data.labels);
+    Ok(data)
+}
+
+/// Rows whose text and label repeat an earlier row's.
+fn count_duplicates(texts: &[String], labels: &[String]) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    texts
+        .iter()
+        .zip(labels)
+        .filter(|row| !seen.insert(*row))
+        .count()
+}
+
 /// [`load_labeled_csv`], also keeping each row's value of `group_column` (which must be
 /// present and non-empty on every row) when given.
 pub fn load_grouped_csv(
@@ -124,15 +199,13 @@ pub fn load_grouped_csv(
     let group_index = group_index.transpose()?;
 
     let mut data = LabeledData {
-        path: path.to_path_buf(),
-        sha256,
+        files: Vec::new(),
         texts: Vec::new(),
         labels: Vec::new(),
         lines: Vec::new(),
         duplicates: 0,
         groups: group_index.map(|_| Vec::new()),
     };
-    let mut seen = std::collections::HashSet::new();
     // The csv crate miscounts lines with CRLF ends, so count newlines ourselves.
     let mut lines = LineCounter::new(body);
     for record in records {
@@ -169,9 +242,6 @@ pub fn load_grouped_csv(
         };
         let text = field(text_index, text_column)?;
         let label = field(label_index, label_column)?;
-        if !seen.insert((text.clone(), label.clone())) {
-            data.duplicates += 1;
-        }
         if let (Some((index, name)), Some(groups)) = (group_index, data.groups.as_mut()) {
             groups.push(field(index, name)?);
         }
@@ -184,6 +254,12 @@ pub fn load_grouped_csv(
             path: path.to_path_buf(),
         });
     }
+    data.duplicates = count_duplicates(&data.texts, &data.labels);
+    data.files.push(DataFile {
+        path: path.to_path_buf(),
+        sha256,
+        rows: data.len(),
+    });
     Ok(data)
 }
 
@@ -306,5 +382,72 @@ mod tests {
         let data = load_labeled_csv(file.path(), "text", "label").unwrap();
         assert_eq!(data.duplicates, 1);
         assert_eq!(data.counts(), vec![("x".into(), 2), ("y".into(), 1)]);
+    }
+
+    #[test]
+    fn several_files_follow_one_another() {
+        let first = write(
+            b"text,label
+a,x
+b,y
+",
+        );
+        let second = write(
+            b"id,label,text
+7,y,c
+8,x,a
+
+9,x,d
+",
+        );
+        let paths = [first.path().to_path_buf(), second.path().to_path_buf()];
+        let data = load_grouped_csvs(&paths, "text", "label", None).unwrap();
+        assert_eq!(data.texts, vec!["a", "b", "c", "a", "d"]);
+        assert_eq!(data.labels, vec!["x", "y", "y", "x", "x"]);
+        assert_eq!(data.lines, vec![2, 3, 2, 3, 5]);
+        assert_eq!(data.duplicates, 1, "row 'a,x' repeats across the files");
+        assert_eq!(data.files.len(), 2);
+        assert_eq!((data.files[0].rows, data.files[1].rows), (2, 3));
+        assert_eq!(data.file_of(1), first.path());
+        assert_eq!(data.file_of(2), second.path());
+        let location = format!("{}:5", second.path().display());
+        assert_eq!(data.location(4), location);
+        let first_x = format!("{}:2", first.path().display());
+        let second_x = format!("{}:3", second.path().display());
+        assert_eq!(
+            data.locations_of("x", 2),
+            format!("{first_x}, {second_x}, …")
+        );
+        assert_eq!(
+            data.locations_of("y", 2),
+            format!(
+                "{}:3, {}:2",
+                first.path().display(),
+                second.path().display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_bad_second_file_is_named() {
+        let first = write(
+            b"text,label
+a,x
+",
+        );
+        let second = write(
+            b"text,tag
+b,y
+",
+        );
+        let paths = [first.path().to_path_buf(), second.path().to_path_buf()];
+        let message = load_grouped_csvs(&paths, "text", "label", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(&second.path().display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("no column named 'label'"), "{message}");
     }
 }

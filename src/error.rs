@@ -61,12 +61,17 @@ pub enum Error {
     #[error("cannot train on a single label ('{label}'): a classifier needs at least two")]
     SingleClass { label: String },
 
-    #[error("label '{label}' has {count} rows, fewer than the {folds} cross-validation folds; add rows or lower --folds")]
+    #[error("label '{label}' has {count} row(s) ({rows}), fewer than the {folds} cross-validation folds; fix the label if it is misspelt, or add rows, or lower --folds")]
     TooFewForFolds {
         label: String,
         count: usize,
+        /// Where the rows are, as `FILE:LINE`.
+        rows: String,
         folds: usize,
     },
+
+    #[error("no labeled CSV was given")]
+    NoDataFiles,
 
     #[error("invalid setting {name} = {value}: {expected}")]
     InvalidParam {

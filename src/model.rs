@@ -63,9 +63,14 @@ pub struct ArticlePrediction {
 /// What the model was trained on and how well it did; saved in the model file.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ModelCard {
-    /// The training CSV as it was named on the command line.
+    /// The training CSV as it was named on the command line (the first, when there were
+    /// several).
     pub training_data: String,
     pub training_sha256: String,
+    /// The training CSVs after the first, in order; empty for a model trained on one file
+    /// and in model files written before several could be given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_training_data: Vec<TrainingFile>,
     pub rows_per_label: Vec<(String, usize)>,
     pub text_column: String,
     pub label_column: String,
@@ -89,6 +94,26 @@ pub struct ModelCard {
     /// UTC date of training, `YYYY-MM-DD` (from `SOURCE_DATE_EPOCH` when set, for
     /// reproducible files).
     pub trained_on: String,
+}
+
+/// A training CSV as it was named on the command line, with the SHA-256 of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+impl ModelCard {
+    /// Every training CSV, the first included.
+    pub fn training_files(&self) -> Vec<TrainingFile> {
+        let first = TrainingFile {
+            path: self.training_data.clone(),
+            sha256: self.training_sha256.clone(),
+        };
+        std::iter::once(first)
+            .chain(self.more_training_data.iter().cloned())
+            .collect()
+    }
 }
 
 fn solver_of_older_models() -> String {

@@ -8,7 +8,7 @@ use crate::classifier::ClassifierParams;
 use crate::data::LabeledData;
 use crate::error::{Error, Result};
 use crate::evaluate::{evaluate, stratified_folds, Evaluation};
-use crate::model::{argmax, CrossValidationSummary, Model, ModelCard};
+use crate::model::{argmax, CrossValidationSummary, Model, ModelCard, TrainingFile};
 use crate::tfidf::TfidfParams;
 use crate::tokenize::{Tokenizer, TokenizerParams, MAX_NGRAM};
 
@@ -52,6 +52,8 @@ pub struct Trained {
 
 /// Where the training data came from, for the model card.
 pub struct Provenance {
+    /// The first training file as named on the command line (later ones are named by
+    /// their paths in the data).
     pub data_name: String,
     pub text_column: String,
     pub label_column: String,
@@ -140,7 +142,14 @@ pub fn train_with_progress(
     let (tfidf, classifier) = fitted?;
     let card = ModelCard {
         training_data: provenance.data_name,
-        training_sha256: data.sha256.clone(),
+        training_sha256: data.files[0].sha256.clone(),
+        more_training_data: data.files[1..]
+            .iter()
+            .map(|file| TrainingFile {
+                path: file.path.display().to_string(),
+                sha256: file.sha256.clone(),
+            })
+            .collect(),
         rows_per_label: data.counts(),
         text_column: provenance.text_column,
         label_column: provenance.label_column,
@@ -189,9 +198,11 @@ fn check(data: &LabeledData, labels: &[String], params: &TrainParams) -> Result<
     if params.folds >= 2 {
         for (label, count) in data.counts() {
             if count < params.folds {
+                let rows = data.locations_of(&label, params.folds);
                 return Err(Error::TooFewForFolds {
                     label,
                     count,
+                    rows,
                     folds: params.folds,
                 });
             }

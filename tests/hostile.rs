@@ -90,7 +90,7 @@ fn label_problems_are_explained() {
     ])
     .fails_with(
         1,
-        &["label 'y' has 1 rows, fewer than the 3 cross-validation folds"],
+        &["label 'y' has 1 row(s) (few.csv:5), fewer than the 3 cross-validation folds"],
     );
     assert!(!s.path("m.json").exists());
 }

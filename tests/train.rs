@@ -1,5 +1,7 @@
 //! `kzstance train`: the report, the model file, determinism and the shipped model.
 
+use sha2::{Digest, Sha256};
+
 use crate::util::{read, repo, run_in, small_training_csv, Scratch};
 
 #[test]
@@ -308,4 +310,183 @@ fn training_reports_progress_once_per_fit() {
         assert_eq!(fits, fits_to_make(&params), "folds {folds}");
         assert_eq!(fits, if folds >= 2 { folds + 1 } else { 1 });
     }
+}
+
+/// The small training file split in two: its header and first `split` rows, then the rest
+/// with the columns in another order (`label,text`), which only the names must match.
+fn split_training_csv(scratch: &Scratch, split: usize) -> String {
+    let csv = small_training_csv();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    scratch.write(
+        "first.csv",
+        format!("{header}\n{}\n", rows[..split].join("\n")),
+    );
+    let swapped: Vec<String> = rows[split..]
+        .iter()
+        .map(|row| {
+            let fields: Vec<&str> = row.split(',').collect();
+            format!("{},{}", fields[2], fields[1])
+        })
+        .collect();
+    let second = format!("label,text\n{}\n", swapped.join("\n"));
+    scratch.write("second.csv", &second);
+    second
+}
+
+#[test]
+fn several_training_files_train_the_model_their_joined_rows_train() {
+    let scratch = Scratch::new();
+    split_training_csv(&scratch, 10);
+    scratch.write("joined.csv", small_training_csv());
+    let settings = ["--folds", "3", "--min-df", "1"];
+    let mut two_files = vec!["train", "--data", "first.csv", "--data", "second.csv"];
+    two_files.extend(["--out", "two.json"]);
+    two_files.extend(settings);
+    let run = scratch.run(&two_files).success();
+    assert!(
+        run.stdout().contains("3-fold cross-validation on 18 rows"),
+        "{}",
+        run.stdout()
+    );
+    let mut one_file = vec!["train", "--data", "joined.csv", "--out", "one.json"];
+    one_file.extend(settings);
+    scratch.run(&one_file).success();
+
+    let load = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&read(&scratch.path(name))).unwrap()
+    };
+    let (two, one) = (load("two.json"), load("one.json"));
+    for part in ["labels", "tokenizer", "vectorizer", "classifier"] {
+        assert!(two[part] == one[part], "the models' {part} differ");
+    }
+    assert_eq!(
+        two["card"]["cross_validation"], one["card"]["cross_validation"],
+        "the same rows in the same order fall into the same folds"
+    );
+    let card = &two["card"];
+    assert_eq!(card["training_data"], "first.csv");
+    assert_eq!(card["more_training_data"][0]["path"], "second.csv");
+    let second_sha256 = format!("{:x}", Sha256::digest(read(&scratch.path("second.csv"))));
+    assert_eq!(
+        card["more_training_data"][0]["sha256"],
+        second_sha256.as_str()
+    );
+    assert_ne!(
+        card["training_sha256"],
+        card["more_training_data"][0]["sha256"]
+    );
+    assert!(
+        one["card"].get("more_training_data").is_none(),
+        "a model of one file keeps the card it always had"
+    );
+
+    let inspect = scratch
+        .run(&["inspect", "--model", "two.json", "--top", "1"])
+        .success()
+        .stdout();
+    assert!(
+        inspect.contains(&format!(" + second.csv (sha256 {second_sha256})")),
+        "{inspect}"
+    );
+}
+
+#[test]
+fn suggest_skips_the_sentences_of_every_training_file() {
+    let scratch = Scratch::new();
+    split_training_csv(&scratch, 10);
+    scratch
+        .run(&[
+            "train",
+            "--data",
+            "first.csv",
+            "--data",
+            "second.csv",
+            "--out",
+            "two.json",
+            "--folds",
+            "0",
+            "--min-df",
+            "1",
+        ])
+        .success();
+    // One sentence from each file, and one from neither.
+    scratch.write(
+        "article.txt",
+        "The ministry urged both sides to negotiate. \
+         Thousands rallied in support of Ukraine in Almaty. \
+         Farmers in the south expect a late harvest this year.",
+    );
+    let run = scratch
+        .run(&[
+            "suggest",
+            "--model",
+            "two.json",
+            "--count",
+            "5",
+            "--out",
+            "next.csv",
+            "article.txt",
+        ])
+        .success();
+    assert!(
+        run.stderr().contains("of first.csv + second.csv"),
+        "{}",
+        run.stderr()
+    );
+    let mut reader = csv::Reader::from_path(scratch.path("next.csv")).unwrap();
+    let texts: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[1].to_string())
+        .collect();
+    assert_eq!(
+        texts,
+        vec!["Farmers in the south expect a late harvest this year."]
+    );
+}
+
+#[test]
+fn a_misspelt_label_in_a_second_file_is_named_by_file_and_line() {
+    let scratch = Scratch::new();
+    let second = split_training_csv(&scratch, 10);
+    // Line 3 of the second file gets a label that exists nowhere else.
+    let mut lines: Vec<String> = second.lines().map(String::from).collect();
+    lines[2] = lines[2].replacen("neutral_balancing", "nuetral_balancing", 1);
+    assert!(lines[2].starts_with("nuetral_balancing,"), "{}", lines[2]);
+    scratch.write("second.csv", lines.join("\n") + "\n");
+    let mut args = vec!["train", "--data", "first.csv", "--data", "second.csv"];
+    args.extend(["--out", "model.json", "--min-df", "1"]);
+    scratch.run(&args).fails_with(
+        1,
+        &["label 'nuetral_balancing' has 1 row(s) (second.csv:3), fewer than the 5 cross-validation folds"],
+    );
+    assert!(!scratch.path("model.json").exists(), "no model is written");
+
+    args.extend(["--folds", "0"]);
+    let run = scratch.run(&args).success();
+    assert!(
+        run.stderr()
+            .contains("warning: label 'nuetral_balancing' has only 1 row(s) (second.csv:3) beside"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_missing_second_training_file_is_named_and_nothing_is_written() {
+    let scratch = Scratch::new();
+    scratch.write("train.csv", small_training_csv());
+    scratch
+        .run(&[
+            "train",
+            "--data",
+            "train.csv",
+            "--data",
+            "mine.csv",
+            "--out",
+            "model.json",
+        ])
+        .fails_with(1, &["mine.csv"]);
+    assert!(!scratch.path("model.json").exists());
 }

@@ -143,11 +143,14 @@ fn render(inspection: &Inspection) -> String {
     let card = inspection.card;
     let mut text = String::new();
     text.push_str(&format!(
-        "model card\n  labels          {}\n  features        {}\n  training data   {} (sha256 {})\n  rows per label  {}\n  settings        alpha {}, max_iterations {}, tolerance {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
+        "model card\n  labels          {}\n  features        {}\n  training data   {}\n  rows per label  {}\n  settings        alpha {}, max_iterations {}, tolerance {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
         inspection.labels.join(", "),
         inspection.features,
-        card.training_data,
-        card.training_sha256,
+        card.training_files()
+            .iter()
+            .map(|file| format!("{} (sha256 {})", file.path, file.sha256))
+            .collect::<Vec<_>>()
+            .join(" + "),
         card.rows_per_label
             .iter()
             .map(|(l, n)| format!("{l} {n}"))

@@ -1,7 +1,7 @@
 //! `kzstance suggest`: write the sentences most worth labeling next as a CSV to fill in.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use kzstance::data::load_labeled_csv;
@@ -20,26 +20,29 @@ pub struct Args {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Labeled CSV whose sentences (and their near-duplicates) are not suggested again;
-    /// defaults to the model's training file when it exists
+    /// repeat it for several; defaults to the model's training files that exist
     #[arg(long)]
-    labeled: Option<PathBuf>,
+    labeled: Vec<PathBuf>,
     #[command(flatten)]
     articles: ArticleArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let model = args.model.load()?;
-    let labeled_path = args.labeled.clone().or_else(|| {
-        let path = PathBuf::from(&model.card().training_data);
-        path.is_file().then_some(path)
-    });
-    let labeled = match &labeled_path {
-        Some(path) => {
-            let card = model.card();
-            load_labeled_csv(path, &card.text_column, &card.label_column)?.texts
-        }
-        None => Vec::new(),
+    let card = model.card();
+    let labeled_paths: Vec<PathBuf> = if args.labeled.is_empty() {
+        card.training_files()
+            .into_iter()
+            .map(|file| PathBuf::from(file.path))
+            .filter(|path| path.is_file())
+            .collect()
+    } else {
+        args.labeled.clone()
     };
+    let mut labeled = Vec::new();
+    for path in &labeled_paths {
+        labeled.extend(load_labeled_csv(path, &card.text_column, &card.label_column)?.texts);
+    }
     let articles = args.articles.read()?;
     let suggestions = suggest(&model, &articles, &labeled, args.count);
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -63,7 +66,7 @@ pub fn run(args: Args) -> Result<()> {
                 "kzstance: wrote {} suggestions to {}{}",
                 suggestions.len(),
                 path.display(),
-                describe_exclusions(labeled_path.as_deref(), labeled.len())
+                describe_exclusions(&labeled_paths, labeled.len())
             );
         }
         None => std::io::stdout().lock().write_all(&csv)?,
@@ -71,12 +74,13 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn describe_exclusions(path: Option<&Path>, rows: usize) -> String {
-    match path {
-        Some(path) => format!(
-            " (skipping near-duplicates of {rows} rows of {})",
-            path.display()
-        ),
-        None => String::new(),
+fn describe_exclusions(paths: &[PathBuf], rows: usize) -> String {
+    if paths.is_empty() {
+        return String::new();
     }
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    format!(
+        " (skipping near-duplicates of {rows} rows of {})",
+        names.join(" + ")
+    )
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kzstance::classifier::{ClassifierParams, Solver};
-use kzstance::data::load_grouped_csv;
+use kzstance::data::{load_grouped_csvs, LabeledData};
 use kzstance::persist;
 use kzstance::tfidf::TfidfParams;
 use kzstance::tokenize::TokenizerParams;
@@ -17,9 +17,10 @@ use super::{stderr_is_terminal, ReportFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Labeled CSV with a header row
-    #[arg(long)]
-    data: PathBuf,
+    /// Labeled CSV with a header row; repeat it to train on the rows of several files
+    /// with the same columns (your own sentences beside the shipped ones, say)
+    #[arg(long, required = true)]
+    data: Vec<PathBuf>,
     /// Where to write the model (JSON); an existing file is replaced only once the new
     /// model is completely written
     #[arg(long)]
@@ -90,7 +91,7 @@ enum SolverArg {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let data = load_grouped_csv(
+    let data = load_grouped_csvs(
         &args.data,
         &args.text_column,
         &args.label_column,
@@ -99,10 +100,11 @@ pub fn run(args: Args) -> Result<()> {
     if data.duplicates > 0 {
         eprintln!(
             "kzstance: warning: {}: {} duplicate rows (same text and label); they are kept",
-            args.data.display(),
+            names(&args.data),
             data.duplicates
         );
     }
+    warn_of_rare_labels(&data, args.folds);
     let params = TrainParams {
         tokenizer: TokenizerParams {
             stem: !args.no_stem,
@@ -130,7 +132,7 @@ pub fn run(args: Args) -> Result<()> {
         seed: args.seed,
     };
     let provenance = Provenance {
-        data_name: args.data.display().to_string(),
+        data_name: args.data[0].display().to_string(),
         text_column: args.text_column.clone(),
         label_column: args.label_column.clone(),
         trained_on: training_date(),
@@ -198,6 +200,37 @@ pub fn run(args: Args) -> Result<()> {
         trained.model.labels().join(", ")
     );
     Ok(())
+}
+
+/// A label with a handful of rows beside large ones is most often misspelt. Training
+/// refuses one with fewer rows than the cross-validation folds; a smaller one than
+/// `RARE_LABEL_ROWS` that it accepts would quietly become a class, so it is named.
+fn warn_of_rare_labels(data: &LabeledData, folds: usize) {
+    let counts = data.counts();
+    let largest = counts.iter().map(|(_, count)| *count).max().unwrap_or(0);
+    for (label, count) in counts {
+        let refused = folds >= 2 && count < folds;
+        let rare = count < RARE_LABEL_ROWS && count * 4 <= largest;
+        if rare && !refused {
+            eprintln!(
+                "kzstance: warning: label '{label}' has only {count} row(s) ({}) beside {largest} of another; is it misspelt?",
+                data.locations_of(&label, RARE_LABEL_ROWS)
+            );
+        }
+    }
+}
+
+/// Fewer rows than this for a label, and at most a quarter of the largest label's, draws
+/// a warning.
+const RARE_LABEL_ROWS: usize = 5;
+
+/// The files as named on the command line, joined by " + ".
+fn names(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 /// Today's UTC date, or the date of `SOURCE_DATE_EPOCH` when set (reproducible builds).
