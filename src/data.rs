@@ -386,20 +386,8 @@ mod tests {
 
     #[test]
     fn several_files_follow_one_another() {
-        let first = write(
-            b"text,label
-a,x
-b,y
-",
-        );
-        let second = write(
-            b"id,label,text
-7,y,c
-8,x,a
-
-9,x,d
-",
-        );
+        let first = write(b"text,label\na,x\nb,y\n");
+        let second = write(b"id,label,text\n7,y,c\n8,x,a\n\n9,x,d\n");
         let paths = [first.path().to_path_buf(), second.path().to_path_buf()];
         let data = load_grouped_csvs(&paths, "text", "label", None).unwrap();
         assert_eq!(data.texts, vec!["a", "b", "c", "a", "d"]);
@@ -430,16 +418,8 @@ b,y
 
     #[test]
     fn a_bad_second_file_is_named() {
-        let first = write(
-            b"text,label
-a,x
-",
-        );
-        let second = write(
-            b"text,tag
-b,y
-",
-        );
+        let first = write(b"text,label\na,x\n");
+        let second = write(b"text,tag\nb,y\n");
         let paths = [first.path().to_path_buf(), second.path().to_path_buf()];
         let message = load_grouped_csvs(&paths, "text", "label", None)
             .unwrap_err()

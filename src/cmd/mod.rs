@@ -169,3 +169,12 @@ pub enum ReportFormat {
 pub fn fixed(value: f64, places: usize) -> String {
     format!("{value:.places$}")
 }
+
+/// Files as named on the command line, joined by " + ".
+fn joined_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ")
+}

@@ -7,7 +7,7 @@ use anyhow::Result;
 use kzstance::data::load_labeled_csv;
 use kzstance::suggest::suggest;
 
-use super::{ArticleArgs, ModelArg};
+use super::{joined_paths, ArticleArgs, ModelArg};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -78,9 +78,8 @@ fn describe_exclusions(paths: &[PathBuf], rows: usize) -> String {
     if paths.is_empty() {
         return String::new();
     }
-    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     format!(
         " (skipping near-duplicates of {rows} rows of {})",
-        names.join(" + ")
+        joined_paths(paths)
     )
 }

@@ -13,7 +13,7 @@ use kzstance::tokenize::TokenizerParams;
 use kzstance::train::{fits_to_make, train_with_progress, Progress, Provenance, TrainParams};
 
 use super::evaluate::{render_evaluation, render_groups, score_groups, EvaluationJson};
-use super::{stderr_is_terminal, ReportFormat};
+use super::{joined_paths, stderr_is_terminal, ReportFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -100,7 +100,7 @@ pub fn run(args: Args) -> Result<()> {
     if data.duplicates > 0 {
         eprintln!(
             "kzstance: warning: {}: {} duplicate rows (same text and label); they are kept",
-            names(&args.data),
+            joined_paths(&args.data),
             data.duplicates
         );
     }
@@ -223,15 +223,6 @@ fn warn_of_rare_labels(data: &LabeledData, folds: usize) {
 /// Fewer rows than this for a label, and at most a quarter of the largest label's, draws
 /// a warning.
 const RARE_LABEL_ROWS: usize = 5;
-
-/// The files as named on the command line, joined by " + ".
-fn names(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
 
 /// Today's UTC date, or the date of `SOURCE_DATE_EPOCH` when set (reproducible builds).
 fn training_date() -> String {
