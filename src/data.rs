@@ -125,9 +125,9 @@ pub fn load_grouped_csvs(
     group_column: Option<&str>,
 ) -> Result<LabeledData> {
     let (first, rest) = paths.split_first().ok_or(Error::NoDataFiles)?;
-    let mut data = load_grouped_csv(first, text_column, label_column, group_column)?;
+    let mut data = read_csv(first, text_column, label_column, group_column)?;
     for path in rest {
-        let more = load_grouped_csv(path, text_column, label_column, group_column)?;
+        let more = read_csv(path, text_column, label_column, group_column)?;
         data.files.extend(more.files);
         data.texts.extend(more.texts);
         data.labels.extend(more.labels);
@@ -153,6 +153,19 @@ fn count_duplicates(texts: &[String], labels: &[String]) -> usize {
 /// [`load_labeled_csv`], also keeping each row's value of `group_column` (which must be
 /// present and non-empty on every row) when given.
 pub fn load_grouped_csv(
+    path: &Path,
+    text_column: &str,
+    label_column: &str,
+    group_column: Option<&str>,
+) -> Result<LabeledData> {
+    let mut data = read_csv(path, text_column, label_column, group_column)?;
+    data.duplicates = count_duplicates(&data.texts, &data.labels);
+    Ok(data)
+}
+
+/// One file's checked rows, duplicates not yet counted (callers count them once over all
+/// the rows they join).
+fn read_csv(
     path: &Path,
     text_column: &str,
     label_column: &str,
@@ -254,7 +267,6 @@ pub fn load_grouped_csv(
             path: path.to_path_buf(),
         });
     }
-    data.duplicates = count_duplicates(&data.texts, &data.labels);
     data.files.push(DataFile {
         path: path.to_path_buf(),
         sha256,
