@@ -101,8 +101,12 @@ def main():
         shares = aggregate["shares"]
         by_share.append(shares.get("pro_independence", 0.0) - shares.get("pro_kremlin", 0.0))
 
+    mean = sum(labeled) / len(labeled)
+    spread = (sum((v - mean) ** 2 for v in labeled) / len(labeled)) ** 0.5
     print(f"{len(labeled)} articles of {args.articles}"
-          + (f" (kind {args.kind})" if args.kind else ""))
+          + (f" (kind {args.kind})" if args.kind else "")
+          + f"; labeled index from {min(labeled):.2f} to {max(labeled):.2f}, "
+          f"standard deviation {spread:.2f}")
     describe("stance index", labeled, by_probability)
     describe("predicted label shares", labeled, by_share)
 
