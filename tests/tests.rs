@@ -11,6 +11,7 @@ mod explain;
 mod hostile;
 mod inspect;
 mod properties;
+mod readme;
 mod report;
 mod scikit_learn;
 mod train;
