@@ -24,12 +24,9 @@ It prints:
 With a `kind` column (data/stance-articles.csv), --kind keeps only the articles of that kind.
 """
 import argparse
-import csv
-import json
-import os
-import subprocess
 import sys
-from collections import OrderedDict
+
+from whole_articles import classify_articles, read_articles
 
 
 def ranks(values):
@@ -70,33 +67,18 @@ def main():
     parser.add_argument("--model")
     parser.add_argument("--kind", help="keep only the articles of this kind")
     args = parser.parse_args()
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    binary = os.path.join(repo, "target", "release", "kzstance")
-
-    articles = OrderedDict()
-    with open(args.articles, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if args.kind and row.get("kind") != args.kind:
-                continue
-            articles.setdefault(row["id"].rsplit("-", 1)[0], []).append(row)
+    articles = read_articles(args.articles)
+    if args.kind:
+        articles = {a: rows for a, rows in articles.items() if rows[0].get("kind") == args.kind}
     if len(articles) < 3:
         sys.exit(f"{args.articles}: {len(articles)} articles; need at least 3 to correlate")
-
-    lines = "\n".join(json.dumps({"id": a, "text": "\n".join(r["text"] for r in rows)})
-                      for a, rows in articles.items())
-    command = [binary, "classify", "--input-format", "jsonl", "--format", "jsonl"]
-    if args.model:
-        command += ["--model", args.model]
-    result = subprocess.run(command, input=lines, capture_output=True, text=True, check=True)
+    aggregates = classify_articles(articles, args.model)
 
     labeled, by_probability, by_share = [], [], []
-    for line in result.stdout.splitlines():
-        article = json.loads(line)
-        rows = articles[article["source"]]
-        n = len(rows)
-        labels = [r["label"] for r in rows]
-        labeled.append((labels.count("pro_independence") - labels.count("pro_kremlin")) / n)
-        aggregate = article["aggregate"]
+    for article, aggregate in aggregates.items():
+        labels = [r["label"] for r in articles[article]]
+        labeled.append((labels.count("pro_independence") - labels.count("pro_kremlin"))
+                       / len(labels))
         by_probability.append(aggregate["stance_index"])
         shares = aggregate["shares"]
         by_share.append(shares.get("pro_independence", 0.0) - shares.get("pro_kremlin", 0.0))

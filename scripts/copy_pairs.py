@@ -11,12 +11,9 @@ and prints the difference of their stance indices, then the mean, median and lar
 difference and how many pairs stay within 0.05, per kind of copy. No labels are used.
 """
 import argparse
-import csv
-import json
-import os
-import subprocess
 import sys
-from collections import OrderedDict
+
+from whole_articles import classify_articles, read_articles
 
 
 def main():
@@ -24,25 +21,11 @@ def main():
     parser.add_argument("--articles", default="data/stance-articles.csv")
     parser.add_argument("--model")
     args = parser.parse_args()
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    binary = os.path.join(repo, "target", "release", "kzstance")
-    articles = OrderedDict()
-    copies = {}
-    with open(args.articles, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            article = row["id"].rsplit("-", 1)[0]
-            articles.setdefault(article, []).append(row["text"])
-            if row["copy_of"]:
-                copies[article] = (row["copy_of"], row["kind"])
-    lines = "\n".join(json.dumps({"id": a, "text": "\n".join(t)}) for a, t in articles.items())
-    command = [binary, "classify", "--input-format", "jsonl", "--format", "jsonl"]
-    if args.model:
-        command += ["--model", args.model]
-    out = subprocess.run(command, input=lines, capture_output=True, text=True, check=True).stdout
-    index = {}
-    for line in out.splitlines():
-        record = json.loads(line)
-        index[record["source"]] = record["aggregate"]["stance_index"]
+    articles = read_articles(args.articles)
+    copies = {a: (rows[0]["copy_of"], rows[0]["kind"])
+              for a, rows in articles.items() if rows[0]["copy_of"]}
+    index = {a: aggregate["stance_index"]
+             for a, aggregate in classify_articles(articles, args.model).items()}
     by_kind = {}
     for copy, (original, kind) in copies.items():
         diff = index[copy] - index[original]
