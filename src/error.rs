@@ -110,12 +110,13 @@ pub enum Error {
     },
 
     #[error(
-        "{path}: model version {found} is not supported (this build reads version {supported})"
+        "{path}: model version {found} is not supported (this build reads versions {oldest} to {newest})"
     )]
     ModelVersion {
         path: PathBuf,
         found: u64,
-        supported: u64,
+        oldest: u64,
+        newest: u64,
     },
 
     #[error("{path}: inconsistent model: {problem}")]

@@ -165,10 +165,15 @@ mod tests {
                 }
             }
         }
-        assert!(explanations[0]
+        // "sanctions" lies in the scope of "not": its feature is the negated term, and its
+        // span is the word as written.
+        let negated = explanations[0]
             .terms
             .iter()
-            .any(|t| t.feature == "sanction"));
+            .find(|t| t.feature == "¬sanction")
+            .expect("a negated term");
+        let spans: Vec<&str> = negated.spans.iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(spans, vec!["sanctions"]);
     }
 
     #[test]

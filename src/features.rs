@@ -10,26 +10,49 @@ use rustc_hash::FxHashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::tfidf::Tfidf;
-use crate::tokenize::Tokenizer;
+use crate::tokenize::{NegationScope, Tokenizer, NEGATED_PREFIX};
 
 /// Cached words per thread before the cache is emptied, bounding memory on huge corpora.
 const CACHE_LIMIT: usize = 500_000;
 
 static NEXT_INDEX_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Term id stored for a word that is in no feature.
-const NO_TERM: u32 = u32::MAX;
+/// What the cache knows of a word: its term's id (or [`NO_TERM`] for a term in no
+/// feature, plain or negated) and, in the top bit, whether it opens a negation's scope.
+#[derive(Clone, Copy)]
+struct WordTerm(u32);
 
-/// Word as written → interned term id, or `None` for a term in no feature. Words are
+/// Term id of a word whose term is in no feature.
+const NO_TERM: u32 = u32::MAX >> 1;
+const NEGATOR_BIT: u32 = 1 << 31;
+
+impl WordTerm {
+    fn new(term: Option<u32>, negator: bool) -> Self {
+        let term = term.unwrap_or(NO_TERM);
+        debug_assert!(term <= NO_TERM);
+        WordTerm(term | if negator { NEGATOR_BIT } else { 0 })
+    }
+
+    fn term(self) -> Option<u32> {
+        let term = self.0 & !NEGATOR_BIT;
+        (term != NO_TERM).then_some(term)
+    }
+
+    fn is_negator(self) -> bool {
+        self.0 & NEGATOR_BIT != 0
+    }
+}
+
+/// Word as written → its [`WordTerm`]. Words are
 /// keyed by their bytes packed little-endian into one integer, zero-padded (words never
 /// contain NUL): up to 8 bytes (most running words) in a table of 16-byte entries small
 /// enough to stay in the core's near caches, up to 16 bytes in a second table, longer
 /// ones by their text. (One table of 32-byte entries for all short words was 11% slower.)
 #[derive(Default)]
 struct WordTerms {
-    short: FxHashMap<u64, u32>,
-    medium: FxHashMap<u128, u32>,
-    long: FxHashMap<Box<str>, u32>,
+    short: FxHashMap<u64, WordTerm>,
+    medium: FxHashMap<u128, WordTerm>,
+    long: FxHashMap<Box<str>, WordTerm>,
 }
 
 impl WordTerms {
@@ -43,18 +66,18 @@ impl WordTerms {
         self.long.clear();
     }
 
-    /// The cached term id of the word `text[start..end]`, computing and caching it with
-    /// `resolve` if new.
+    /// The cached [`WordTerm`] of the word `text[start..end]`, computing and caching it
+    /// with `resolve` if new.
     #[inline]
     fn get_or_insert(
         &mut self,
         text: &str,
         start: usize,
         end: usize,
-        resolve: impl FnOnce(&str) -> Option<u32>,
-    ) -> Option<u32> {
-        let resolve = || resolve(&text[start..end]).unwrap_or(NO_TERM);
-        let term = match pack_word(text.as_bytes(), start, end) {
+        resolve: impl FnOnce(&str) -> WordTerm,
+    ) -> WordTerm {
+        let resolve = || resolve(&text[start..end]);
+        match pack_word(text.as_bytes(), start, end) {
             Some(key) if end - start <= 8 => *self.short.entry(key as u64).or_insert_with(resolve),
             Some(key) => *self.medium.entry(key).or_insert_with(resolve),
             None => {
@@ -68,8 +91,7 @@ impl WordTerms {
                     }
                 }
             }
-        };
-        (term != NO_TERM).then_some(term)
+        }
     }
 }
 
@@ -106,6 +128,8 @@ pub struct FeatureIndex {
     terms: FxHashMap<String, u32>,
     /// Feature index of each term as a unigram.
     unigrams: Vec<Option<u32>>,
+    /// Term id of each term's negated form ("¬help" for "help"), where some feature holds it.
+    negated: Vec<Option<u32>>,
     /// Feature index of each bigram by its two term ids packed in one key.
     bigrams: FxHashMap<u64, u32>,
     /// Feature index of each longer n-gram by its term ids.
@@ -119,36 +143,49 @@ impl FeatureIndex {
         let features = tfidf.vocabulary().len();
         let mut terms: FxHashMap<String, u32> =
             FxHashMap::with_capacity_and_hasher(features / 4, Default::default());
-        let mut unigrams: Vec<Option<u32>> = Vec::new();
         let mut bigrams: FxHashMap<u64, u32> =
             FxHashMap::with_capacity_and_hasher(features, Default::default());
         let mut ngrams: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
+        let mut unigram_features: Vec<(u32, u32)> = Vec::new();
         for (feature_id, feature) in tfidf.vocabulary().iter().enumerate() {
             let ids: Vec<u32> = feature
                 .split(' ')
-                .map(|term| match terms.get(term) {
-                    Some(&id) => id,
-                    // Only a new term is copied into the table.
-                    None => {
-                        let id = terms.len() as u32;
-                        terms.insert(term.to_string(), id);
-                        unigrams.push(None);
-                        id
-                    }
-                })
+                .map(|term| intern(&mut terms, term))
                 .collect();
             if ids.len() == 1 {
-                unigrams[ids[0] as usize] = Some(feature_id as u32);
+                unigram_features.push((ids[0], feature_id as u32));
             } else if ids.len() == 2 {
                 bigrams.insert(pair_key(ids[0], ids[1]), feature_id as u32);
             } else {
                 ngrams.insert(ids.into_boxed_slice(), feature_id as u32);
             }
         }
+        // A word is looked up by its plain term, so the plain form of every negated term
+        // needs an id even when no feature holds it.
+        let negated_terms: Vec<(String, u32)> = terms
+            .iter()
+            .filter_map(|(term, &id)| {
+                let plain = term.strip_prefix(NEGATED_PREFIX)?;
+                Some((plain.to_string(), id))
+            })
+            .collect();
+        let mut negated_of_plain = Vec::with_capacity(negated_terms.len());
+        for (plain, negated_id) in negated_terms {
+            negated_of_plain.push((intern(&mut terms, &plain), negated_id));
+        }
+        let mut unigrams = vec![None; terms.len()];
+        for (term, feature) in unigram_features {
+            unigrams[term as usize] = Some(feature);
+        }
+        let mut negated = vec![None; terms.len()];
+        for (plain, negated_id) in negated_of_plain {
+            negated[plain as usize] = Some(negated_id);
+        }
         FeatureIndex {
             id: NEXT_INDEX_ID.fetch_add(1, Ordering::Relaxed),
             terms,
             unigrams,
+            negated,
             bigrams,
             ngrams,
             ngram_max: ngram_max.clamp(1, crate::tokenize::MAX_NGRAM),
@@ -164,20 +201,37 @@ impl FeatureIndex {
                 cache.1.clear();
             }
             let (_, words, term_ids) = &mut *cache;
-            // The term ids of the words, in a buffer kept between calls.
+            // The term ids of the words (negated where a negation's scope covers them), in a
+            // buffer kept between calls.
             term_ids.clear();
-            let mut resolve = |start: usize, end: usize| {
-                words.get_or_insert(text, start, end, |word| {
-                    self.terms.get(&tokenizer.normalize(word)).copied()
-                })
+            // The negation scope and where the previous word ended.
+            let mut state = (tokenizer.negation_scope(), 0);
+            let mut term_of = |(scope, previous_end): &mut (NegationScope, usize),
+                               start: usize,
+                               end: usize| {
+                let word = words.get_or_insert(text, start, end, |word| {
+                    let term = tokenizer.normalize(word);
+                    WordTerm::new(self.terms.get(&term).copied(), tokenizer.is_negator(&term))
+                });
+                let negated = scope.step(&text.as_bytes()[*previous_end..start], word.is_negator());
+                *previous_end = end;
+                let term = word.term();
+                if negated {
+                    term.and_then(|t| self.negated[t as usize])
+                } else {
+                    term
+                }
             };
-            let fast = scan_words(text, |start, end| term_ids.push(resolve(start, end)));
+            let fast = scan_words(text, |start, end| {
+                term_ids.push(term_of(&mut state, start, end))
+            });
             if !fast {
                 // A character the fast path does not know: segment the whole text anew.
                 term_ids.clear();
+                state = (tokenizer.negation_scope(), 0);
                 term_ids.extend(
                     text.unicode_word_indices()
-                        .map(|(start, word)| resolve(start, start + word.len())),
+                        .map(|(start, word)| term_of(&mut state, start, start + word.len())),
                 );
             }
             let mut ids = Vec::with_capacity(term_ids.len() * self.ngram_max);
@@ -208,6 +262,18 @@ impl FeatureIndex {
             }
             ids
         })
+    }
+}
+
+/// The id of `term` in `terms`, adding it if new (only a new term is copied).
+fn intern(terms: &mut FxHashMap<String, u32>, term: &str) -> u32 {
+    match terms.get(term) {
+        Some(&id) => id,
+        None => {
+            let id = terms.len() as u32;
+            terms.insert(term.to_string(), id);
+            id
+        }
     }
 }
 
@@ -422,6 +488,40 @@ const fn ascii_class(b: u8) -> WordClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tokenize::TokenizerParams;
+
+    #[test]
+    fn negated_terms_are_found_even_when_their_plain_form_is_in_no_feature() {
+        // "zzz" occurs only negated in this vocabulary; "moscow" only plain.
+        let vocabulary: Vec<String> = ["moscow", "not", "not ¬zzz", "¬moscow", "¬zzz"]
+            .map(String::from)
+            .to_vec();
+        let tfidf = Tfidf::new(vocabulary, vec![1.0; 5], true);
+        let index = FeatureIndex::new(&tfidf, 2);
+        let tokenizer = Tokenizer::new(TokenizerParams::default());
+        for text in [
+            "not zzz moscow",
+            "zzz, not moscow zzz",
+            "Moscow: not zzz. Zzz not, moscow",
+            "✈ not zzz moscow",
+        ] {
+            let mut fast = index.feature_ids(&tokenizer, text);
+            fast.sort_unstable();
+            let mut slow: Vec<u32> = tokenizer
+                .features(text)
+                .iter()
+                .filter_map(|f| tfidf.feature_index(f))
+                .collect();
+            slow.sort_unstable();
+            assert_eq!(fast, slow, "{text}");
+        }
+        let ids = index.feature_ids(&tokenizer, "not zzz moscow");
+        let names: Vec<&str> = ids
+            .iter()
+            .map(|&i| tfidf.vocabulary()[i as usize].as_str())
+            .collect();
+        assert_eq!(names, vec!["not", "¬zzz", "¬moscow", "not ¬zzz"]);
+    }
 
     #[test]
     fn the_chunk_mask_marks_exactly_the_ascii_letters_and_digits() {

@@ -16,8 +16,11 @@ use crate::tokenize::{Tokenizer, TokenizerParams, MAX_NGRAM};
 
 /// The `format` every model file carries.
 pub const FORMAT: &str = "kzstance-model";
-/// The one version of the file this build reads and writes.
-pub const VERSION: u64 = 1;
+/// The version of the file this build writes. Version 2 added the tokenizer's
+/// `negation_words`; a version-1 file has none and reads as `negation_words: 0`.
+pub const VERSION: u64 = 2;
+/// The oldest version this build reads.
+pub const OLDEST_READABLE_VERSION: u64 = 1;
 
 /// Largest magnitude a weight, intercept or IDF may have.
 const MAX_MAGNITUDE: f64 = 1e9;
@@ -222,7 +225,7 @@ pub fn from_json(text: &str, path: &Path) -> Result<Model> {
     // One pass over the text when all is well; the header alone is read again only to
     // say precisely what is wrong (another format or version rather than a bad field).
     let parsed = serde_json::from_str::<ModelFile>(text);
-    if !matches!(&parsed, Ok(file) if file.format == FORMAT && file.version == VERSION) {
+    if !matches!(&parsed, Ok(file) if file.format == FORMAT && readable(file.version)) {
         check_header(text, path)?;
     }
     let file = parsed.map_err(|e| parse_error(path, e))?;
@@ -264,6 +267,11 @@ fn parse_error(path: &Path, error: serde_json::Error) -> Error {
     }
 }
 
+/// Whether this build reads files of `version`.
+fn readable(version: u64) -> bool {
+    (OLDEST_READABLE_VERSION..=VERSION).contains(&version)
+}
+
 /// Checks the file names this format and a version this build reads.
 fn check_header(text: &str, path: &Path) -> Result<()> {
     let header: Header = serde_json::from_str(text).map_err(|e| parse_error(path, e))?;
@@ -287,12 +295,13 @@ fn check_header(text: &str, path: &Path) -> Result<()> {
         }
     }
     match header.version.as_ref().and_then(serde_json::Value::as_u64) {
-        Some(VERSION) => {}
+        Some(found) if readable(found) => {}
         Some(found) => {
             return Err(Error::ModelVersion {
                 path: path.to_path_buf(),
                 found,
-                supported: VERSION,
+                oldest: OLDEST_READABLE_VERSION,
+                newest: VERSION,
             })
         }
         None => {
@@ -316,6 +325,12 @@ fn validate(file: &ModelFile) -> std::result::Result<(), String> {
     sorted.dedup();
     if sorted.len() != n_classes {
         return Err("labels repeat".into());
+    }
+    if file.version < 2 && file.tokenizer.negation_words != 0 {
+        return Err(format!(
+            "tokenizer.negation_words is {} in a version-{} file, which predates negation marking",
+            file.tokenizer.negation_words, file.version
+        ));
     }
     if !(1..=MAX_NGRAM).contains(&file.tokenizer.ngram_max) {
         return Err(format!(
@@ -415,6 +430,35 @@ mod tests {
             to_json(&parsed),
             DEFAULT_MODEL_JSON,
             "the shipped file round-trips"
+        );
+    }
+
+    #[test]
+    fn version_1_files_read_without_negation_marking_and_cannot_claim_it() {
+        let mut file: serde_json::Value = serde_json::from_str(DEFAULT_MODEL_JSON).unwrap();
+        assert_eq!(file["version"], VERSION);
+        assert_eq!(file["tokenizer"]["negation_words"], 8);
+        file["version"] = 1.into();
+        file["tokenizer"]
+            .as_object_mut()
+            .unwrap()
+            .remove("negation_words");
+        let path = Path::new("old.json");
+        let old = from_json(&file.to_string(), path).unwrap();
+        assert_eq!(old.tokenizer().params().negation_words, 0);
+        let terms: Vec<String> = old
+            .tokenizer()
+            .tokens("will not help")
+            .into_iter()
+            .map(|t| t.term)
+            .collect();
+        assert_eq!(terms, vec!["will", "not", "help"]);
+
+        file["tokenizer"]["negation_words"] = 8.into();
+        let error = from_json(&file.to_string(), path).unwrap_err().to_string();
+        assert!(
+            error.contains("negation_words is 8 in a version-1 file"),
+            "{error}"
         );
     }
 

@@ -3,7 +3,10 @@
 //!
 //! Steps, in order: Unicode word segmentation (UAX #29), lower-casing, curly apostrophes
 //! folded to straight ones, any word containing a digit folded to the single term `<num>`
-//! (so "2,000" and "10.6" teach the same thing), then English Snowball stemming.
+//! (so "2,000" and "10.6" teach the same thing), then English Snowball stemming. Last,
+//! the few words after a negation ("not", "never", "without", "doesn't", …), up to the next
+//! punctuation, become negated terms: "will not help Russia" gives "will not ¬help ¬russia",
+//! so "help" in a denial teaches something other than "help" in a statement.
 
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
@@ -14,6 +17,16 @@ pub const MAX_NGRAM: usize = 8;
 
 /// The term every number-bearing word becomes.
 pub const NUMBER_TERM: &str = "<num>";
+
+/// What a term inside a negation's scope starts with ("¬help"). Word segmentation never
+/// puts it inside a word, so a negated term never collides with a plain one.
+pub const NEGATED_PREFIX: char = '¬';
+
+/// Negation scope words when a model file does not say (files written before the setting
+/// existed): none.
+fn no_negation() -> usize {
+    0
+}
 
 /// Stemming language, kept as our own type so the model file does not depend on the
 /// stemming crate's names.
@@ -42,6 +55,10 @@ pub struct TokenizerParams {
     /// Longest word n-gram used as a feature (1 = words only, at most [`MAX_NGRAM`]);
     /// defaults to `2`.
     pub ngram_max: usize,
+    /// How many words after a negation become negated terms (the scope also ends at
+    /// punctuation); 0 turns negation marking off. Defaults to `8`.
+    #[serde(default = "no_negation")]
+    pub negation_words: usize,
 }
 
 impl Default for TokenizerParams {
@@ -50,6 +67,7 @@ impl Default for TokenizerParams {
             stem: true,
             language: Language::English,
             ngram_max: 2,
+            negation_words: 8,
         }
     }
 }
@@ -106,13 +124,38 @@ impl Tokenizer {
         }
     }
 
-    /// The words of `text` as terms with their byte spans.
+    /// Whether the normalised `term` opens a negation's scope.
+    pub fn is_negator(&self, term: &str) -> bool {
+        is_negator(term)
+    }
+
+    /// A fresh negation scope for one sentence, with this tokenizer's setting.
+    pub fn negation_scope(&self) -> NegationScope {
+        NegationScope::new(self.params.negation_words)
+    }
+
+    /// The words of `text` as terms with their byte spans; terms inside a negation's scope
+    /// carry [`NEGATED_PREFIX`].
     pub fn tokens(&self, text: &str) -> Vec<Token> {
+        let mut scope = self.negation_scope();
+        let mut previous_end = 0;
         text.unicode_word_indices()
-            .map(|(start, word)| Token {
-                term: self.normalize(word),
-                start,
-                end: start + word.len(),
+            .map(|(start, word)| {
+                let term = self.normalize(word);
+                let negated = scope.step(
+                    &text.as_bytes()[previous_end..start],
+                    self.is_negator(&term),
+                );
+                previous_end = start + word.len();
+                Token {
+                    term: if negated {
+                        format!("{NEGATED_PREFIX}{term}")
+                    } else {
+                        term
+                    },
+                    start,
+                    end: start + word.len(),
+                }
             })
             .collect()
     }
@@ -122,6 +165,65 @@ impl Tokenizer {
     pub fn features(&self, text: &str) -> Vec<String> {
         let terms: Vec<String> = self.tokens(text).into_iter().map(|t| t.term).collect();
         ngrams(&terms, self.params.ngram_max)
+    }
+}
+
+/// Whether a normalised term opens a negation's scope: "not", "no", "never", "without",
+/// "neither", "nor", "none", "cannot" and the contractions ending in "n't". (Stemming leaves
+/// all of them as they are.)
+pub fn is_negator(term: &str) -> bool {
+    matches!(
+        term,
+        "not" | "no" | "never" | "without" | "neither" | "nor" | "none" | "cannot"
+    ) || term.ends_with("n't")
+}
+
+/// Whether the text between two words ends a negation's scope: it holds a clause or
+/// sentence mark (, ; : . ! ? brackets, dashes, an ellipsis). Hyphens, quotes and spaces
+/// do not end it.
+/// Reads bytes: the three marks beyond ASCII are all E2 80 xx in UTF-8.
+#[inline]
+fn ends_scope(gap: &[u8]) -> bool {
+    gap.iter().enumerate().any(|(i, &b)| {
+        matches!(
+            b,
+            b',' | b';' | b':' | b'.' | b'!' | b'?' | b'(' | b')' | b'[' | b']'
+        ) || (b == 0xE2
+            // U+2013 en dash, U+2014 em dash, U+2026 ellipsis.
+            && matches!(gap.get(i + 1..i + 3), Some([0x80, 0x93 | 0x94 | 0xA6])))
+    })
+}
+
+/// Which words of a sentence lie in a negation's scope: the `words` words after a negator,
+/// cut short by punctuation; a negator inside a scope starts a new one.
+#[derive(Debug, Clone)]
+pub struct NegationScope {
+    words: usize,
+    left: usize,
+}
+
+impl NegationScope {
+    /// A scope of `words` words (0: nothing is ever negated).
+    pub fn new(words: usize) -> Self {
+        NegationScope { words, left: 0 }
+    }
+
+    /// Steps to the next word: `gap` is the text between it and the previous word (or the
+    /// start of the sentence), as bytes; `negator` says whether the word opens a scope.
+    /// Returns whether the word itself is negated.
+    #[inline(always)]
+    pub fn step(&mut self, gap: &[u8], negator: bool) -> bool {
+        if self.left > 0 && ends_scope(gap) {
+            self.left = 0;
+        }
+        let negated = self.left > 0;
+        if negated {
+            self.left -= 1;
+        }
+        if negator {
+            self.left = self.words;
+        }
+        negated
     }
 }
 
@@ -193,20 +295,79 @@ mod tests {
         );
     }
 
+    fn with_negation(words: usize) -> Tokenizer {
+        Tokenizer::new(TokenizerParams {
+            negation_words: words,
+            ..TokenizerParams::default()
+        })
+    }
+
+    fn without_negation() -> Tokenizer {
+        with_negation(0)
+    }
+
+    #[test]
+    fn negation_marks_the_next_words_up_to_punctuation() {
+        let tokenizer = with_negation(3);
+        assert_eq!(
+            terms(&tokenizer, "Astana will not help Russia evade sanctions"),
+            vec!["astana", "will", "not", "¬help", "¬russia", "¬evad", "sanction"]
+        );
+        assert_eq!(
+            terms(&tokenizer, "It never agreed, and Moscow knows"),
+            vec!["it", "never", "¬agre", "and", "moscow", "know"]
+        );
+        assert_eq!(
+            terms(&tokenizer, "Banks don’t comply — yet"),
+            vec!["bank", "don't", "¬compli", "yet"]
+        );
+        // A hyphen or a quotation mark does not end the scope; a second negator restarts it.
+        assert_eq!(
+            terms(&tokenizer, "no Russian-led “union” without"),
+            vec!["no", "¬russian", "¬led", "¬union", "without"]
+        );
+        assert_eq!(
+            terms(&tokenizer, "not a word, not never any"),
+            vec!["not", "¬a", "¬word", "not", "¬never", "¬ani"]
+        );
+        assert_eq!(
+            terms(&without_negation(), "will not help"),
+            vec!["will", "not", "help"]
+        );
+        assert_eq!(
+            terms(&with_negation(1), "will not help Russia"),
+            vec!["will", "not", "¬help", "russia"]
+        );
+    }
+
+    #[test]
+    fn negated_spans_are_the_words_spans() {
+        let tokenizer = Tokenizer::new(TokenizerParams::default());
+        let text = "did not sign";
+        let tokens = tokenizer.tokens(text);
+        assert_eq!(tokens[2].term, "¬sign");
+        assert_eq!(&text[tokens[2].start..tokens[2].end], "sign");
+    }
+
     #[test]
     fn builds_unigrams_then_bigrams() {
-        let tokenizer = Tokenizer::new(TokenizerParams::default());
+        let tokenizer = without_negation();
         assert_eq!(
             tokenizer.features("will not help"),
             vec!["will", "not", "help", "will not", "not help"]
         );
         let words_only = Tokenizer::new(TokenizerParams {
             ngram_max: 1,
+            negation_words: 0,
             ..TokenizerParams::default()
         });
         assert_eq!(
             words_only.features("will not help"),
             vec!["will", "not", "help"]
+        );
+        assert_eq!(
+            Tokenizer::new(TokenizerParams::default()).features("will not help"),
+            vec!["will", "not", "¬help", "will not", "not ¬help"]
         );
     }
 }

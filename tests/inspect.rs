@@ -51,11 +51,14 @@ fn json_lists_top_features_sorted_by_weight_and_term_details() {
     assert_eq!(term["stem"], "sanction");
     let features = term["features"].as_array().unwrap();
     assert!(features.iter().any(|f| f["feature"] == "sanction"));
+    // Its negated form ("not ¬sanction") is listed with it.
+    assert!(features.iter().any(|f| f["feature"] == "¬sanction"));
     assert!(features.iter().all(|f| f["feature"]
         .as_str()
         .unwrap()
         .split(' ')
-        .any(|p| p == "sanction")));
+        .any(|p| p == "sanction" || p == "¬sanction")));
+    assert_eq!(out["tokenizer"]["negation_words"], 8);
     assert!(features[0]["idf"].as_f64().unwrap() >= 1.0);
     assert_eq!(features[0]["weights"].as_object().unwrap().len(), 3);
     assert_eq!(out["card"]["training_data"], "data/stance.csv");

@@ -157,3 +157,40 @@ proptest! {
         fast_words_agree(&text)?;
     }
 }
+
+/// Sentences dense in negations, clause marks and words of the shipped vocabulary.
+fn negated_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("not ".to_string()),
+        Just("never ".to_string()),
+        Just("don’t ".to_string()),
+        Just("without ".to_string()),
+        Just("no ".to_string()),
+        Just(", ".to_string()),
+        Just(". ".to_string()),
+        Just(" — ".to_string()),
+        Just("-".to_string()),
+        Just("“".to_string()),
+        Just("help ".to_string()),
+        Just("Russia ".to_string()),
+        Just("evade ".to_string()),
+        Just("sanctions ".to_string()),
+        Just("recognise ".to_string()),
+        Just("Crimea ".to_string()),
+        Just("Kazakhstan ".to_string()),
+        Just("✈ ".to_string()),
+        "[a-zA-Z ]{0,12}",
+    ];
+    proptest::collection::vec(piece, 0..30).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn fast_features_agree_with_the_string_path_under_negation(text in negated_text()) {
+        let model = model();
+        let slow = model.tfidf().transform(&model.tokenizer().features(&text));
+        prop_assert_eq!(model.vectorize(&text), slow);
+    }
+}

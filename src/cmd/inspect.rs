@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use kzstance::model::ModelCard;
+use kzstance::tokenize::{TokenizerParams, NEGATED_PREFIX};
 use kzstance::Model;
 use serde::Serialize;
 
@@ -34,6 +35,7 @@ pub struct Args {
 struct Inspection<'a> {
     labels: &'a [String],
     features: usize,
+    tokenizer: &'a TokenizerParams,
     card: &'a ModelCard,
     top_features: Vec<LabelFeatures<'a>>,
     terms: Vec<TermReport<'a>>,
@@ -71,6 +73,7 @@ pub fn run(args: Args) -> Result<()> {
     let inspection = Inspection {
         labels: model.labels(),
         features: model.tfidf().len(),
+        tokenizer: model.tokenizer().params(),
         card: model.card(),
         top_features: top_features(&model, args.top),
         terms: args.terms.iter().map(|w| term_report(&model, w)).collect(),
@@ -113,16 +116,21 @@ fn top_features(model: &Model, top: usize) -> Vec<LabelFeatures<'_>> {
         .collect()
 }
 
-/// Every feature built on the word's normalised term: the term itself and the n-grams
-/// that contain it.
+/// Every feature built on the word's normalised term: the term itself, its negated form and
+/// the n-grams that contain either.
 fn term_report<'a>(model: &'a Model, word: &str) -> TermReport<'a> {
     let stem = model.tokenizer().normalize(word.trim());
+    let negated = format!("{NEGATED_PREFIX}{stem}");
     let features = model
         .tfidf()
         .vocabulary()
         .iter()
         .enumerate()
-        .filter(|(_, feature)| feature.split(' ').any(|part| part == stem))
+        .filter(|(_, feature)| {
+            feature
+                .split(' ')
+                .any(|part| part == stem || part == negated)
+        })
         .map(|(f, feature)| FeatureWeights {
             feature,
             idf: model.tfidf().idf()[f],
@@ -139,11 +147,31 @@ fn term_report<'a>(model: &'a Model, word: &str) -> TermReport<'a> {
     }
 }
 
+/// The tokenizer settings in words: "word 1-2-grams, stemmed, negation scope 3 words".
+fn tokenizer_summary(params: &TokenizerParams) -> String {
+    let grams = if params.ngram_max == 1 {
+        "words".to_string()
+    } else {
+        format!("word 1-{}-grams", params.ngram_max)
+    };
+    let stemming = if params.stem {
+        "stemmed"
+    } else {
+        "not stemmed"
+    };
+    let negation = match params.negation_words {
+        0 => "no negation scope".to_string(),
+        1 => "negation scope 1 word".to_string(),
+        n => format!("negation scope {n} words"),
+    };
+    format!("{grams}, {stemming}, {negation}")
+}
+
 fn render(inspection: &Inspection) -> String {
     let card = inspection.card;
     let mut text = String::new();
     text.push_str(&format!(
-        "model card\n  labels          {}\n  features        {}\n  training data   {}\n  rows per label  {}\n  settings        alpha {}, max_iterations {}, tolerance {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
+        "model card\n  labels          {}\n  features        {}\n  training data   {}\n  rows per label  {}\n  tokenizer       {}\n  settings        alpha {}, max_iterations {}, tolerance {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
         inspection.labels.join(", "),
         inspection.features,
         card.training_files()
@@ -156,6 +184,7 @@ fn render(inspection: &Inspection) -> String {
             .map(|(l, n)| format!("{l} {n}"))
             .collect::<Vec<_>>()
             .join(", "),
+        tokenizer_summary(inspection.tokenizer),
         card.alpha,
         card.max_iterations,
         card.tolerance

@@ -73,6 +73,10 @@ pub struct Args {
     /// Do not stem words (lower-case only)
     #[arg(long)]
     no_stem: bool,
+    /// Mark this many words after a negation (not, no, never, without, …n't), up to the
+    /// next punctuation, as negated terms ("¬help"); 0 turns negation marking off
+    #[arg(long, default_value_t = TokenizerParams::default().negation_words)]
+    negation_words: usize,
     /// Use raw term counts instead of 1 + ln(count)
     #[arg(long)]
     raw_tf: bool,
@@ -109,6 +113,7 @@ pub fn run(args: Args) -> Result<()> {
         tokenizer: TokenizerParams {
             stem: !args.no_stem,
             ngram_max: args.ngrams,
+            negation_words: args.negation_words,
             ..TokenizerParams::default()
         },
         tfidf: TfidfParams {
