@@ -42,7 +42,7 @@ good >g.csv; train g.csv >/dev/null 2>&1
 head -c 500 model.json >truncated.json; case_row "model: truncated JSON" "$bin" classify --model truncated.json g.csv
 echo '{"hello": [1, 2, 3]}' >other.json; case_row "model: JSON of another shape" "$bin" classify --model other.json g.csv
 sed 's/"kzstance-model"/"something-else"/' model.json >format.json; case_row "model: unknown format" "$bin" classify --model format.json g.csv
-sed 's/"version":1/"version":99/' model.json >version.json; case_row "model: unknown version" "$bin" classify --model version.json g.csv
+sed -E 's/"version":[0-9]+/"version":99/' model.json >version.json; case_row "model: unknown version" "$bin" classify --model version.json g.csv
 python3 -c "import json; m=json.load(open('model.json')); m['classifier']['weights'][0].pop(); json.dump(m, open('dims.json','w'))"
 case_row "model: weights disagree with vocabulary" "$bin" classify --model dims.json g.csv
 sed 's/"intercepts":\[/"intercepts":[NaN,/' model.json >nan.json; case_row "model: NaN" "$bin" classify --model nan.json g.csv
