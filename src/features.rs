@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::tfidf::Tfidf;
-use crate::tokenize::{NegationScope, Tokenizer, NEGATED_PREFIX};
+use crate::tokenize::{is_negator, NegationScope, Tokenizer, NEGATED_PREFIX};
 
 /// Cached words per thread before the cache is emptied, bounding memory on huge corpora.
 const CACHE_LIMIT: usize = 500_000;
@@ -211,7 +211,7 @@ impl FeatureIndex {
                                end: usize| {
                 let word = words.get_or_insert(text, start, end, |word| {
                     let term = tokenizer.normalize(word);
-                    WordTerm::new(self.terms.get(&term).copied(), tokenizer.is_negator(&term))
+                    WordTerm::new(self.terms.get(&term).copied(), is_negator(&term))
                 });
                 let negated = scope.step(&text.as_bytes()[*previous_end..start], word.is_negator());
                 *previous_end = end;

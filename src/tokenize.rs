@@ -124,11 +124,6 @@ impl Tokenizer {
         }
     }
 
-    /// Whether the normalised `term` opens a negation's scope.
-    pub fn is_negator(&self, term: &str) -> bool {
-        is_negator(term)
-    }
-
     /// A fresh negation scope for one sentence, with this tokenizer's setting.
     pub fn negation_scope(&self) -> NegationScope {
         NegationScope::new(self.params.negation_words)
@@ -142,10 +137,7 @@ impl Tokenizer {
         text.unicode_word_indices()
             .map(|(start, word)| {
                 let term = self.normalize(word);
-                let negated = scope.step(
-                    &text.as_bytes()[previous_end..start],
-                    self.is_negator(&term),
-                );
+                let negated = scope.step(&text.as_bytes()[previous_end..start], is_negator(&term));
                 previous_end = start + word.len();
                 Token {
                     term: if negated {
@@ -180,8 +172,7 @@ pub fn is_negator(term: &str) -> bool {
 
 /// Whether the text between two words ends a negation's scope: it holds a clause or
 /// sentence mark (, ; : . ! ? brackets, dashes, an ellipsis). Hyphens, quotes and spaces
-/// do not end it.
-/// Reads bytes: the three marks beyond ASCII are all E2 80 xx in UTF-8.
+/// do not end it. Reads bytes: the three marks beyond ASCII are all E2 80 xx in UTF-8.
 #[inline]
 fn ends_scope(gap: &[u8]) -> bool {
     gap.iter().enumerate().any(|(i, &b)| {
