@@ -328,6 +328,18 @@ fn a_closed_pipe_ends_quietly_with_success() {
     );
 }
 
+/// Each article's stance index from `classify --format jsonl` output, in order.
+fn stance_indices(jsonl: &str) -> Vec<f64> {
+    jsonl
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["aggregate"]["stance_index"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect()
+}
+
 #[test]
 fn a_synonym_spun_rewrite_keeps_its_stance_index() {
     let scratch = Scratch::new();
@@ -343,14 +355,7 @@ fn a_synonym_spun_rewrite_keeps_its_stance_index() {
         ])
         .success()
         .stdout();
-    let stances: Vec<f64> = out
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["aggregate"]["stance_index"]
-                .as_f64()
-                .unwrap()
-        })
-        .collect();
+    let stances = stance_indices(&out);
     assert!(
         (stances[0] - stances[1]).abs() <= 0.05,
         "stance indices {stances:?}"
@@ -380,14 +385,7 @@ fn negating_a_sentence_moves_its_stance_index_the_way_the_negation_points() {
         )
         .success()
         .stdout();
-    let stances: Vec<f64> = out
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["aggregate"]["stance_index"]
-                .as_f64()
-                .unwrap()
-        })
-        .collect();
+    let stances = stance_indices(&out);
     assert_eq!(stances.len(), 2 * pairs.len());
     let right = pairs
         .iter()
