@@ -147,7 +147,7 @@ fn term_report<'a>(model: &'a Model, word: &str) -> TermReport<'a> {
     }
 }
 
-/// The tokenizer settings in words: "word 1-2-grams, stemmed, negation scope 3 words".
+/// The tokenizer settings in words: "word 1-2-grams, stemmed, negation scope 8 words".
 fn tokenizer_summary(params: &TokenizerParams) -> String {
     let grams = if params.ngram_max == 1 {
         "words".to_string()
