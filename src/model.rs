@@ -71,6 +71,11 @@ pub struct ModelCard {
     /// and in model files written before several could be given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_training_data: Vec<TrainingFile>,
+    /// Training CSVs whose rows the model was fitted on but cross-validation never scored
+    /// (`train --fit-only`); empty for most models and in files written before the option.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fit_only_data: Vec<TrainingFile>,
+    /// Rows per label of everything fitted on, fit-only rows included.
     pub rows_per_label: Vec<(String, usize)>,
     pub text_column: String,
     pub label_column: String,
@@ -113,6 +118,13 @@ impl ModelCard {
         std::iter::once(first)
             .chain(self.more_training_data.iter().cloned())
             .collect()
+    }
+
+    /// Every CSV the model was fitted on: the training files, then the fit-only ones.
+    pub fn files_fitted_on(&self) -> Vec<TrainingFile> {
+        let mut files = self.training_files();
+        files.extend(self.fit_only_data.iter().cloned());
+        files
     }
 }
 

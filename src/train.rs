@@ -63,7 +63,7 @@ pub struct Provenance {
 
 /// Cross-validates (when `params.folds >= 2`) and then fits on all rows.
 pub fn train(data: &LabeledData, params: &TrainParams, provenance: Provenance) -> Result<Trained> {
-    train_with_progress(data, params, provenance, &|_| {})
+    train_with_progress(data, None, params, provenance, &|_| {})
 }
 
 /// How many classifier fits `train` makes: one per fold, then the final one.
@@ -84,23 +84,38 @@ pub enum Progress {
     FitDone,
 }
 
-/// [`train`], calling `progress` from whichever thread reaches each step (fits run in
-/// parallel), so a caller can show how far a run of minutes has got.
+/// [`train`], with optional `fit_only` rows, calling `progress` from whichever thread
+/// reaches each step (fits run in parallel), so a caller can show how far a run of minutes
+/// has got.
+///
+/// `fit_only` rows join the training side of every cross-validation fold and the final
+/// fit, but no fold scores them: the figures are those of `data`'s rows alone, measured
+/// with everything the model learns from. Rows of another kind (whole articles beside
+/// sentences written as examples, say) teach the model without blurring what the figures
+/// measure.
 pub fn train_with_progress(
     data: &LabeledData,
+    fit_only: Option<&LabeledData>,
     params: &TrainParams,
     provenance: Provenance,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Trained> {
-    let labels = data.label_set();
+    let mut labels = data.label_set();
+    if let Some(fit_only) = fit_only {
+        labels.extend(fit_only.label_set());
+        labels.sort();
+        labels.dedup();
+    }
     check(data, &labels, params)?;
-    let targets = data.targets(&labels)?;
+    let scored_rows = data.len();
+    let mut targets = data.targets(&labels)?;
+    let mut texts: Vec<&String> = data.texts.iter().collect();
+    if let Some(fit_only) = fit_only {
+        targets.extend(fit_only.targets(&labels)?);
+        texts.extend(&fit_only.texts);
+    }
     let tokenizer = Tokenizer::new(params.tokenizer.clone());
-    let features: Vec<Vec<String>> = data
-        .texts
-        .par_iter()
-        .map(|t| tokenizer.features(t))
-        .collect();
+    let features: Vec<Vec<String>> = texts.par_iter().map(|t| tokenizer.features(t)).collect();
     progress(Progress::Featurized);
     let classifier_params = ClassifierParams {
         seed: params.seed,
@@ -115,6 +130,7 @@ pub fn train_with_progress(
                     cross_validate(
                         &features,
                         &targets,
+                        scored_rows,
                         &labels,
                         params,
                         &classifier_params,
@@ -150,7 +166,19 @@ pub fn train_with_progress(
                 sha256: file.sha256.clone(),
             })
             .collect(),
-        rows_per_label: data.counts(),
+        fit_only_data: fit_only
+            .map(|fit_only| {
+                fit_only
+                    .files
+                    .iter()
+                    .map(|file| TrainingFile {
+                        path: file.path.display().to_string(),
+                        sha256: file.sha256.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        rows_per_label: rows_per_label(&labels, &targets),
         text_column: provenance.text_column,
         label_column: provenance.label_column,
         seed: params.seed,
@@ -180,6 +208,15 @@ pub fn train_with_progress(
         cross_validation,
         cross_validation_predictions,
     })
+}
+
+/// How many rows carry each label, in `labels` order.
+fn rows_per_label(labels: &[String], targets: &[usize]) -> Vec<(String, usize)> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| (label.clone(), targets.iter().filter(|&&t| t == i).count()))
+        .collect()
 }
 
 fn check(data: &LabeledData, labels: &[String], params: &TrainParams) -> Result<()> {
@@ -224,22 +261,24 @@ fn fit_parts(
     Ok((tfidf, classifier))
 }
 
-/// Stratified k-fold cross-validation; predictions of all folds pooled into one report,
-/// returned with the pooled predictions.
+/// Stratified k-fold cross-validation of the first `scored_rows` rows (the rest are in
+/// every fold's training side); predictions of all folds pooled into one report, returned
+/// with the pooled predictions of the scored rows.
 fn cross_validate(
     features: &[Vec<String>],
     targets: &[usize],
+    scored_rows: usize,
     labels: &[String],
     params: &TrainParams,
     classifier_params: &ClassifierParams,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(Evaluation, Vec<usize>)> {
-    let folds = stratified_folds(targets, params.folds, params.seed);
+    let folds = stratified_folds(&targets[..scored_rows], params.folds, params.seed);
     let fold_predictions: Vec<Vec<(usize, usize)>> = (0..params.folds)
         .into_par_iter()
         .map(|fold| {
             let (train_rows, test_rows): (Vec<usize>, Vec<usize>) =
-                (0..targets.len()).partition(|&i| folds[i] != fold);
+                (0..targets.len()).partition(|&i| i >= scored_rows || folds[i] != fold);
             let train_features: Vec<Vec<String>> =
                 train_rows.iter().map(|&i| features[i].clone()).collect();
             let train_targets: Vec<usize> = train_rows.iter().map(|&i| targets[i]).collect();
@@ -260,9 +299,12 @@ fn cross_validate(
                 .collect())
         })
         .collect::<Result<_>>()?;
-    let mut predicted = vec![0; targets.len()];
+    let mut predicted = vec![0; scored_rows];
     for (i, p) in fold_predictions.into_iter().flatten() {
         predicted[i] = p;
     }
-    Ok((evaluate(labels, targets, &predicted), predicted))
+    Ok((
+        evaluate(labels, &targets[..scored_rows], &predicted),
+        predicted,
+    ))
 }

@@ -253,7 +253,17 @@ fn shipped_model_is_reproduced_by_the_documented_command() {
     let out = out.to_str().unwrap();
     run_in(
         &repo(),
-        &["train", "--data", "data/stance.csv", "--out", out],
+        &[
+            "train",
+            "--data",
+            "data/stance.csv",
+            "--fit-only",
+            "data/stance-articles.csv",
+            "--alpha",
+            "0.2",
+            "--out",
+            out,
+        ],
         None,
         &[],
     )
@@ -299,7 +309,7 @@ fn training_reports_progress_once_per_fit() {
             label_column: "label".into(),
             trained_on: "2026-01-01".into(),
         };
-        let trained = train_with_progress(&data, &params, provenance, &|step| {
+        let trained = train_with_progress(&data, None, &params, provenance, &|step| {
             steps.lock().unwrap().push(step)
         })
         .unwrap();
@@ -489,4 +499,113 @@ fn a_missing_second_training_file_is_named_and_nothing_is_written() {
         ])
         .fails_with(1, &["mine.csv"]);
     assert!(!scratch.path("model.json").exists());
+}
+
+/// `--fit-only` rows train the model in every fold and in the final fit, but the
+/// cross-validation figures count only the `--data` rows, and the card names the file.
+#[test]
+fn fit_only_rows_train_the_model_but_are_never_scored() {
+    let scratch = Scratch::new();
+    scratch.write("train.csv", small_training_csv());
+    let extra = "text,label\n\
+        Moscow is Kazakhstan's oldest and closest ally,pro_kremlin\n\
+        Astana will never again take orders from the Kremlin,pro_independence\n\
+        The ministry listed trade with Russia and with Europe,neutral_balancing\n\
+        Kazakhstan should follow the Kremlin's lead,pro_kremlin\n";
+    scratch.write("extra.csv", extra);
+    let settings = ["--folds", "3", "--min-df", "1", "--format", "json"];
+    let mut with_extra = vec!["train", "--data", "train.csv", "--fit-only", "extra.csv"];
+    with_extra.extend(["--out", "with.json"]);
+    with_extra.extend(settings);
+    let report = scratch.run(&with_extra).success().json();
+    let scored: u64 = report["per_class"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|class| class["support"].as_u64().unwrap())
+        .sum();
+    assert_eq!(scored, 18, "only the --data rows are scored: {report}");
+    let mut without = vec!["train", "--data", "train.csv", "--out", "without.json"];
+    without.extend(settings);
+    scratch.run(&without).success();
+
+    let load = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&read(&scratch.path(name))).unwrap()
+    };
+    let (with, without) = (load("with.json"), load("without.json"));
+    assert!(
+        with["classifier"] != without["classifier"],
+        "the fit-only rows change the fitted weights"
+    );
+    let card = &with["card"];
+    assert_eq!(card["fit_only_data"][0]["path"], "extra.csv");
+    let extra_sha256 = format!("{:x}", Sha256::digest(extra.as_bytes()));
+    assert_eq!(card["fit_only_data"][0]["sha256"], extra_sha256.as_str());
+    let fitted_rows: u64 = card["rows_per_label"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| pair[1].as_u64().unwrap())
+        .sum();
+    assert_eq!(fitted_rows, 22, "the card counts every row fitted on");
+    assert!(without["card"].get("fit_only_data").is_none());
+
+    let inspect = scratch
+        .run(&["inspect", "--model", "with.json", "--top", "1"])
+        .success()
+        .stdout();
+    assert!(
+        inspect.contains(&format!(
+            "fit only        extra.csv (sha256 {extra_sha256})"
+        )),
+        "{inspect}"
+    );
+    assert!(
+        inspect.contains("fit-only rows in every fold, never scored"),
+        "{inspect}"
+    );
+}
+
+/// A fit-only row that repeats a scored sentence would leak it into the folds that score
+/// it; training goes on but says so. A broken fit-only file is refused by name and line.
+#[test]
+fn fit_only_rows_repeating_scored_sentences_are_counted_and_bad_files_named() {
+    let scratch = Scratch::new();
+    scratch.write("train.csv", small_training_csv());
+    scratch.write(
+        "extra.csv",
+        "text,label\nMoscow sent troops at the request of Astana,pro_kremlin\n",
+    );
+    let args = |extra: &'static str| {
+        [
+            "train",
+            "--data",
+            "train.csv",
+            "--fit-only",
+            extra,
+            "--out",
+            "m.json",
+            "--folds",
+            "3",
+            "--min-df",
+            "1",
+        ]
+    };
+    let run = scratch.run(&args("extra.csv")).success();
+    assert!(
+        run.stderr()
+            .contains("extra.csv: 1 fit-only rows repeat the text of a scored row"),
+        "{}",
+        run.stderr()
+    );
+    let model = read(&scratch.path("m.json"));
+    scratch.write("broken.csv", "text,label\nAstana abstained.,\n");
+    scratch
+        .run(&args("broken.csv"))
+        .fails_with(1, &["broken.csv", "line 2"]);
+    assert_eq!(
+        read(&scratch.path("m.json")),
+        model,
+        "a failed run leaves the model it would have replaced"
+    );
 }

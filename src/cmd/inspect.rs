@@ -167,11 +167,24 @@ fn tokenizer_summary(params: &TokenizerParams) -> String {
     format!("{grams}, {stemming}, {negation}")
 }
 
+/// The card's fit-only files as a line of their own, or nothing.
+fn fit_only_line(card: &ModelCard) -> String {
+    if card.fit_only_data.is_empty() {
+        return String::new();
+    }
+    let files: Vec<String> = card
+        .fit_only_data
+        .iter()
+        .map(|file| format!("{} (sha256 {})", file.path, file.sha256))
+        .collect();
+    format!("\n  fit only        {}", files.join(" + "))
+}
+
 fn render(inspection: &Inspection) -> String {
     let card = inspection.card;
     let mut text = String::new();
     text.push_str(&format!(
-        "model card\n  labels          {}\n  features        {}\n  training data   {}\n  rows per label  {}\n  tokenizer       {}\n  settings        alpha {}, max_iterations {}, tolerance {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
+        "model card\n  labels          {}\n  features        {}\n  training data   {}{}\n  rows per label  {}\n  tokenizer       {}\n  settings        alpha {}, max_iterations {}, tolerance {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
         inspection.labels.join(", "),
         inspection.features,
         card.training_files()
@@ -179,6 +192,7 @@ fn render(inspection: &Inspection) -> String {
             .map(|file| format!("{} (sha256 {})", file.path, file.sha256))
             .collect::<Vec<_>>()
             .join(" + "),
+        fit_only_line(card),
         card.rows_per_label
             .iter()
             .map(|(l, n)| format!("{l} {n}"))
@@ -197,8 +211,13 @@ fn render(inspection: &Inspection) -> String {
         card.seed,
     ));
     if let Some(cv) = &card.cross_validation {
+        let scored = if card.fit_only_data.is_empty() {
+            ""
+        } else {
+            " of the training data (fit-only rows in every fold, never scored)"
+        };
         text.push_str(&format!(
-            "  cross-validated {} folds: accuracy {}, macro-F1 {} ({})\n",
+            "  cross-validated {} folds{scored}: accuracy {}, macro-F1 {} ({})\n",
             cv.folds,
             fixed(cv.accuracy, 3),
             fixed(cv.macro_f1, 3),

@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Labeled CSV whose sentences (and their near-duplicates) are not suggested again;
-    /// repeat it for several; defaults to the model's training files that exist
+    /// repeat it for several; defaults to the files the model was fitted on that exist
     #[arg(long)]
     labeled: Vec<PathBuf>,
     #[command(flatten)]
@@ -31,7 +31,7 @@ pub fn run(args: Args) -> Result<()> {
     let model = args.model.load()?;
     let card = model.card();
     let labeled_paths: Vec<PathBuf> = if args.labeled.is_empty() {
-        card.training_files()
+        card.files_fitted_on()
             .into_iter()
             .map(|file| PathBuf::from(file.path))
             .filter(|path| path.is_file())

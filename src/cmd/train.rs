@@ -21,6 +21,11 @@ pub struct Args {
     /// with the same columns (your own sentences beside the shipped ones, say)
     #[arg(long, required = true)]
     data: Vec<PathBuf>,
+    /// Labeled CSV whose rows the model also learns from, in every cross-validation fold
+    /// and the final fit, but which cross-validation never scores (whole articles beside
+    /// sentences written as examples, say); repeatable, with the same text and label columns
+    #[arg(long, value_name = "CSV")]
+    fit_only: Vec<PathBuf>,
     /// Where to write the model (JSON); an existing file is replaced only once the new
     /// model is completely written
     #[arg(long)]
@@ -109,6 +114,14 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     warn_of_rare_labels(&data, args.folds);
+    let fit_only = if args.fit_only.is_empty() {
+        None
+    } else {
+        let fit_only =
+            load_grouped_csvs(&args.fit_only, &args.text_column, &args.label_column, None)?;
+        warn_of_shared_rows(&data, &fit_only, &args.fit_only);
+        Some(fit_only)
+    };
     let params = TrainParams {
         tokenizer: TokenizerParams {
             stem: !args.no_stem,
@@ -151,7 +164,7 @@ pub fn run(args: Args) -> Result<()> {
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         bar
     });
-    let trained = train_with_progress(&data, &params, provenance, &|step| {
+    let trained = train_with_progress(&data, fit_only.as_ref(), &params, provenance, &|step| {
         if let Some(bar) = &progress {
             match step {
                 Progress::Featurized => bar.set_message("fitting"),
@@ -177,9 +190,16 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(evaluation) = &trained.cross_validation {
         match args.format {
             ReportFormat::Table => {
+                let fit_only_note = fit_only.as_ref().map_or(String::new(), |fit_only| {
+                    format!(
+                        ", with the {} rows of {} in every fold's training side",
+                        fit_only.len(),
+                        joined_paths(&args.fit_only)
+                    )
+                });
                 writeln!(
                     out,
-                    "{}-fold cross-validation on {} rows ({} labels):\n",
+                    "{}-fold cross-validation on {} rows ({} labels){fit_only_note}:\n",
                     args.folds,
                     data.len(),
                     evaluation.labels.len()
@@ -205,6 +225,30 @@ pub fn run(args: Args) -> Result<()> {
         trained.model.labels().join(", ")
     );
     Ok(())
+}
+
+/// Fit-only rows that repeat a scored row's text, or each other's, make cross-validation
+/// figures look better than they are; they are counted, not refused.
+fn warn_of_shared_rows(data: &LabeledData, fit_only: &LabeledData, paths: &[PathBuf]) {
+    let scored: std::collections::HashSet<&str> = data.texts.iter().map(String::as_str).collect();
+    let shared = fit_only
+        .texts
+        .iter()
+        .filter(|text| scored.contains(text.as_str()))
+        .count();
+    if shared > 0 {
+        eprintln!(
+            "kzstance: warning: {}: {shared} fit-only rows repeat the text of a scored row; cross-validation figures will be optimistic",
+            joined_paths(paths)
+        );
+    }
+    if fit_only.duplicates > 0 {
+        eprintln!(
+            "kzstance: warning: {}: {} duplicate rows (same text and label); they are kept",
+            joined_paths(paths),
+            fit_only.duplicates
+        );
+    }
 }
 
 /// A label with a handful of rows beside large ones is most often misspelt. Training
