@@ -103,8 +103,13 @@ pub fn save(model: &Model, path: &Path) -> Result<()> {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory that is synced
 /// and then renamed over `path`: readers see the old file or the whole new one, and a
-/// failure leaves any existing file as it was.
+/// failure leaves any existing file as it was. A `path` that is a device or a pipe
+/// (`--out /dev/null`, `--out /dev/stdout`) is written to directly: renaming over it would
+/// replace the device with an ordinary file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    if is_special_file(path) {
+        return std::fs::write(path, bytes).map_err(|e| Error::io(path, e));
+    }
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -125,6 +130,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .persist(path)
         .map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// Whether `path` (followed through symbolic links) exists and is neither an ordinary file
+/// nor a directory.
+fn is_special_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// Temporary files are created private (0600); what we write is an ordinary 0644 file.
@@ -404,6 +415,33 @@ fn validate(file: &ModelFile) -> std::result::Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writing to a named pipe goes through the pipe, and the pipe stays a pipe (renaming a
+    /// temporary file over it, as over an ordinary file, would replace it: the same would
+    /// turn `/dev/null` into an ordinary file when run as root).
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_written_through_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let directory = tempfile::tempdir().unwrap();
+        let pipe = directory.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let pipe = pipe.clone();
+            std::thread::spawn(move || std::fs::read(pipe).unwrap())
+        };
+        write_atomically(&pipe, b"model bytes").unwrap();
+        let still_a_pipe = std::fs::symlink_metadata(&pipe)
+            .unwrap()
+            .file_type()
+            .is_fifo();
+        assert!(still_a_pipe, "the pipe was replaced by an ordinary file");
+        assert_eq!(reader.join().unwrap(), b"model bytes");
+    }
 
     #[test]
     fn built_in_model_equals_the_shipped_json_bit_for_bit() {
