@@ -16,7 +16,12 @@ turn and scores it with two models:
                  --with-copies their spun and machine-translated copies too (the shipped
                  recipe), never a copy of an article of the held-out batch
 
-and prints both pooled macro-F1 figures, per label and per batch. Copies are never scored,
+and prints both pooled macro-F1 figures, per label and per batch. The plus-articles model
+of each fold also classifies the held-out batch's articles whole, and every copy of one of
+them beside its original, neither of which it trained on: the script prints how well those
+articles' stance indices follow their labels (as scripts/article_index.py does) and how far a
+copy moves its original's index (as scripts/copy_pairs.py does), figures that the shipped
+model, fitted on every article, can no longer give about itself. Copies are never scored,
 since a copy of a training article is not an unseen article. The held-out file and the
 real-text development set are never read. TRAIN-OPTIONS go to both models: with
 `-- --alpha 0.2` they are fitted with the shipped model's penalty.
@@ -28,6 +33,11 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections import OrderedDict
+from statistics import mean, median
+
+from article_index import pearson
+from whole_articles import classify_articles, group_by_article, labeled_index
 
 
 def write(path, rows):
@@ -62,13 +72,15 @@ def main():
     with open(args.data, newline="", encoding="utf-8") as f:
         written = list(csv.DictReader(f))
     with open(args.articles, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    originals = [r for r in rows if not r["copy_of"]]
-    copies = [r for r in rows if r["copy_of"]] if args.with_copies else []
+        all_rows = list(csv.DictReader(f))
+    originals = [r for r in all_rows if not r["copy_of"]]
+    copies = [r for r in all_rows if r["copy_of"]] if args.with_copies else []
     batches = sorted({r["batch"] for r in originals})
     labels = sorted({r["label"] for r in written})
     pooled = {kind: [[0] * len(labels) for _ in labels] for kind in ("written", "plus")}
     per_batch = []
+    indices = []  # (labeled, predicted) stance index of each held-out original article
+    copy_moves = {}  # kind of copy -> |difference| from its original, both unseen
 
     def train(tmp, name, rows):
         write(os.path.join(tmp, name + ".csv"), rows)
@@ -98,12 +110,32 @@ def main():
             plus_model = train(tmp, "plus", written + extra)
             per_batch.append((batch, score(written_model, test_path, "written"),
                               score(plus_model, test_path, "plus")))
+            held = group_by_article(r for r in originals if r["batch"] == batch)
+            held_copies = group_by_article(r for r in all_rows
+                                     if r["copy_of"].startswith(batch + "-"))
+            aggregate = classify_articles(OrderedDict(**held, **held_copies), plus_model)
+            for article, article_rows in held.items():
+                indices.append((labeled_index(article_rows),
+                                aggregate[article]["stance_index"]))
+            for copy, copy_rows in held_copies.items():
+                move = abs(aggregate[copy]["stance_index"]
+                           - aggregate[copy_rows[0]["copy_of"]]["stance_index"])
+                copy_moves.setdefault(copy_rows[0]["kind"], []).append(move)
     for batch, w, p in per_batch:
         print(f"{batch}: written only {w:.3f}, plus articles {p:.3f}")
     for kind, name in (("written", "written only"), ("plus", "plus articles")):
         f1, f1s = macro_f1(pooled[kind])
         print(f"{name}: {len(batches)} held-out batches, pooled macro-F1 {f1:.4f} "
               f"({' '.join(f'{l} {x:.3f}' for l, x in zip(labels, f1s))})")
+    labeled, predicted = zip(*indices)
+    sided = [(a, b) for a, b in indices if abs(a) >= 0.1]
+    print(f"plus articles, held-out articles: stance index against the labeled index "
+          f"r {pearson(labeled, predicted):.3f} over {len(indices)} articles, same side "
+          f"{sum((a > 0) == (b > 0) for a, b in sided)} of {len(sided)}")
+    for kind, moves in sorted(copy_moves.items()):
+        print(f"plus articles, held-out {kind} copies: {len(moves)} pairs, |difference| mean "
+              f"{mean(moves):.3f}, median {median(moves):.3f}, largest {max(moves):.3f}; "
+              f"{sum(m <= 0.05 for m in moves)} of {len(moves)} within 0.05")
     print(f"options: {' '.join(args.train_options) or '(defaults)'}"
           f"{', copies of the other batches included' if args.with_copies else ''}")
 

@@ -22,11 +22,16 @@ It prints:
   share predicted pro_kremlin), which can be compared with the labeled index directly.
 
 With a `kind` column (data/stance-articles.csv), --kind keeps only the articles of that kind.
+
+The shipped model is fitted on data/stance-articles.csv (`train --fit-only`), so on that file
+these figures describe the training articles, not unseen ones; scripts/article_cv.py gives
+the same figure for articles held out of training. Use this script on a model trained
+without them, or on your own labeled articles.
 """
 import argparse
 import sys
 
-from whole_articles import classify_articles, read_articles
+from whole_articles import classify_articles, labeled_index, read_articles
 
 
 def ranks(values):
@@ -76,9 +81,7 @@ def main():
 
     labeled, by_probability, by_share = [], [], []
     for article, aggregate in aggregates.items():
-        labels = [r["label"] for r in articles[article]]
-        labeled.append((labels.count("pro_independence") - labels.count("pro_kremlin"))
-                       / len(labels))
+        labeled.append(labeled_index(articles[article]))
         by_probability.append(aggregate["stance_index"])
         shares = aggregate["shares"]
         by_share.append(shares.get("pro_independence", 0.0) - shares.get("pro_kremlin", 0.0))

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Training time: `kzstance train` with its defaults (5-fold cross-validation, then the final
-# fit) on the shipped data, RUNS times; median wall clock and peak RSS. Where scikit-learn
-# and PyStemmer are installed, times the same job in scikit-learn in the same run
-# (scripts/peer_train.py). LINFA=1 also times one run of the dense reference solver
-# (`--solver linfa --max-iterations 50`, minutes and about 2 GB).
-# Usage: RUNS=5 scripts/bench-train.sh [data/stance.csv]
+# Training time: the shipped model's `kzstance train` command (5-fold cross-validation of
+# data/stance.csv with the article file as --fit-only rows, alpha 0.2, then the final fit),
+# RUNS times; median wall clock and peak RSS. Where scikit-learn and PyStemmer are
+# installed, times the same job in scikit-learn in the same run (scripts/peer_train.py).
+# FIT_ONLY= (empty) and ALPHA=0.1 time the written file alone with train's defaults.
+# LINFA=1 also times one run of the dense reference solver (`--solver linfa
+# --max-iterations 50`, minutes and about 2 GB).
+# Usage: RUNS=5 [FIT_ONLY=FILE] [ALPHA=A] scripts/bench-train.sh [data/stance.csv]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-data/stance.csv}
 runs=${RUNS:-5}
+fit_only=${FIT_ONLY-data/stance-articles.csv}
+alpha=${ALPHA:-0.2}
+# The same options mean the same thing to kzstance train and to scripts/peer_train.py.
+recipe=(--alpha "$alpha")
+if [ -n "$fit_only" ]; then
+  recipe+=(--fit-only "$fit_only")
+fi
 cargo build --release --quiet
 bin=target/release/kzstance
 work=$(mktemp -d)
@@ -16,8 +25,8 @@ trap 'rm -rf "$work"' EXIT
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 times=()
 for run in $(seq "$runs"); do
-  /usr/bin/time -f "%e %M" -o "$work/time" "$bin" train --data "$data" --out "$work/model.json" \
-    --format json >"$work/cv.json" 2>/dev/null
+  /usr/bin/time -f "%e %M" -o "$work/time" "$bin" train --data "$data" "${recipe[@]}" \
+    --out "$work/model.json" --format json >"$work/cv.json" 2>/dev/null
   read -r wall rss <"$work/time"
   times+=("$wall")
   echo "kzstance run $run: $wall s, peak RSS $((rss / 1024)) MB"
@@ -32,7 +41,7 @@ if [ "${LINFA:-0}" = 1 ]; then
   f1=$(grep -m1 '"macro_f1"' "$work/linfa-cv.json" | sed 's/.*: *//; s/,//')
   echo "kzstance train --solver linfa --max-iterations 50: $wall s, peak RSS $((rss / 1024)) MB, 5-fold macro-F1 $f1"
 fi
-if python3 scripts/peer_train.py --data "$data" --runs "$runs" --jobs "$(nproc)" >"$work/peer" 2>"$work/peer-err"; then
+if python3 scripts/peer_train.py --data "$data" "${recipe[@]}" --runs "$runs" --jobs "$(nproc)" >"$work/peer" 2>"$work/peer-err"; then
   cat "$work/peer"
   peer=$(tail -1 "$work/peer" | sed 's/.*median \([0-9.]*\) s.*/\1/')
   awk -v p="$peer" -v k="$median" 'BEGIN {printf "kzstance trains %.1fx faster than scikit-learn\n", p / k}'

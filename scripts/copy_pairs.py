@@ -9,6 +9,11 @@ meaning, sentence for sentence; docs/DATA.md). For every copy this classifies th
 its original as whole articles with `kzstance classify` (the built-in model unless --model)
 and prints the difference of their stance indices, then the mean, median and largest
 difference and how many pairs stay within 0.05, per kind of copy. No labels are used.
+
+The shipped model is fitted on these articles and their copies (`train --fit-only`), so with
+it these figures describe training text; scripts/article_cv.py gives them for copies whose
+original and copy were both held out of training. Use this script on a model trained
+without them, or on your own pairs.
 """
 import argparse
 import sys

@@ -1,5 +1,6 @@
-"""Shared by copy_pairs.py and article_index.py: a labeled file of whole articles, and
-`kzstance classify` run on each article whole."""
+"""Shared by copy_pairs.py, article_index.py and article_cv.py: a labeled file of whole
+articles, each article's index by its labels, and `kzstance classify` run on each article
+whole."""
 import csv
 import json
 import os
@@ -12,11 +13,23 @@ BINARY = os.path.join(REPO, "target", "release", "kzstance")
 
 def read_articles(path):
     """Rows grouped by article, in file order: ids are ARTICLE-NUMBER."""
-    articles = OrderedDict()
     with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            articles.setdefault(row["id"].rsplit("-", 1)[0], []).append(row)
+        return group_by_article(csv.DictReader(f))
+
+
+def group_by_article(rows):
+    """Rows grouped by article, in the order given: ids are ARTICLE-NUMBER."""
+    articles = OrderedDict()
+    for row in rows:
+        articles.setdefault(row["id"].rsplit("-", 1)[0], []).append(row)
     return articles
+
+
+def labeled_index(rows):
+    """An article's stance index by its labels: the share of pro_independence sentences
+    minus the share of pro_kremlin ones."""
+    labels = [r["label"] for r in rows]
+    return (labels.count("pro_independence") - labels.count("pro_kremlin")) / len(labels)
 
 
 def classify_articles(articles, model=None):

@@ -564,6 +564,34 @@ fn fit_only_rows_train_the_model_but_are_never_scored() {
         inspect.contains("fit-only rows in every fold, never scored"),
         "{inspect}"
     );
+
+    // The model was fitted on the fit-only sentences, so `suggest` does not offer them.
+    scratch.write(
+        "article.txt",
+        "Kazakhstan should follow the Kremlin's lead. \
+         Farmers in the south expect a late harvest this year.",
+    );
+    let run = scratch
+        .run(&[
+            "suggest",
+            "--model",
+            "with.json",
+            "--out",
+            "next.csv",
+            "article.txt",
+        ])
+        .success();
+    let mut reader = csv::Reader::from_path(scratch.path("next.csv")).unwrap();
+    let texts: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[1].to_string())
+        .collect();
+    assert_eq!(
+        texts,
+        vec!["Farmers in the south expect a late harvest this year."],
+        "{}",
+        run.stderr()
+    );
 }
 
 /// A fit-only row that repeats a scored sentence would leak it into the folds that score
