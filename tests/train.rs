@@ -445,15 +445,19 @@ fn suggest_skips_the_sentences_of_every_training_file() {
         "{}",
         run.stderr()
     );
-    let mut reader = csv::Reader::from_path(scratch.path("next.csv")).unwrap();
-    let texts: Vec<String> = reader
-        .records()
-        .map(|r| r.unwrap()[1].to_string())
-        .collect();
     assert_eq!(
-        texts,
+        suggested_texts(&scratch),
         vec!["Farmers in the south expect a late harvest this year."]
     );
+}
+
+/// The sentences of the `next.csv` that `suggest` wrote.
+fn suggested_texts(scratch: &Scratch) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(scratch.path("next.csv")).unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap()[1].to_string())
+        .collect()
 }
 
 #[test]
@@ -581,13 +585,8 @@ fn fit_only_rows_train_the_model_but_are_never_scored() {
             "article.txt",
         ])
         .success();
-    let mut reader = csv::Reader::from_path(scratch.path("next.csv")).unwrap();
-    let texts: Vec<String> = reader
-        .records()
-        .map(|r| r.unwrap()[1].to_string())
-        .collect();
     assert_eq!(
-        texts,
+        suggested_texts(&scratch),
         vec!["Farmers in the south expect a late harvest this year."],
         "{}",
         run.stderr()
