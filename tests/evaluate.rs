@@ -262,3 +262,26 @@ fn a_failed_predictions_write_leaves_the_old_file_alone() {
         ])
         .fails_with(1, &["missing", "does not exist"]);
 }
+
+/// Scoring a model on a file it was fitted on gives training figures; `evaluate` knows the
+/// file by its SHA-256 on the model card and says so, and says nothing for a held-out file.
+#[test]
+fn a_file_the_model_was_fitted_on_draws_a_warning() {
+    let scratch = Scratch::new();
+    let articles = repo_file("data/stance-articles.csv");
+    let run = scratch
+        .run(&["evaluate", "--data", articles.to_str().unwrap()])
+        .success();
+    assert!(
+        run.stderr().contains(
+            "has the SHA-256 of data/stance-articles.csv, a file the model was fitted on: these are training figures, not a test"
+        ),
+        "{}",
+        run.stderr()
+    );
+    let held_out = repo_file("data/stance-test.csv");
+    let run = scratch
+        .run(&["evaluate", "--data", held_out.to_str().unwrap()])
+        .success();
+    assert!(!run.stderr().contains("warning"), "{}", run.stderr());
+}

@@ -55,6 +55,18 @@ pub fn run(args: Args) -> Result<()> {
         &args.label_column,
         args.group_column.as_deref(),
     )?;
+    if let Some(fitted) = model
+        .card()
+        .files_fitted_on()
+        .into_iter()
+        .find(|file| file.sha256 == data.files[0].sha256)
+    {
+        eprintln!(
+            "kzstance: warning: {} has the SHA-256 of {}, a file the model was fitted on: these are training figures, not a test",
+            args.data.display(),
+            fitted.path
+        );
+    }
     let truth = data.targets(model.labels())?;
     let probabilities: Vec<Vec<f64>> = data
         .texts
