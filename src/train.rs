@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use crate::classifier::ClassifierParams;
-use crate::data::LabeledData;
+use crate::data::{DataFile, LabeledData};
 use crate::error::{Error, Result};
 use crate::evaluate::{evaluate, stratified_folds, Evaluation};
 use crate::model::{argmax, CrossValidationSummary, Model, ModelCard, TrainingFile};
@@ -159,25 +159,8 @@ pub fn train_with_progress(
     let card = ModelCard {
         training_data: provenance.data_name,
         training_sha256: data.files[0].sha256.clone(),
-        more_training_data: data.files[1..]
-            .iter()
-            .map(|file| TrainingFile {
-                path: file.path.display().to_string(),
-                sha256: file.sha256.clone(),
-            })
-            .collect(),
-        fit_only_data: fit_only
-            .map(|fit_only| {
-                fit_only
-                    .files
-                    .iter()
-                    .map(|file| TrainingFile {
-                        path: file.path.display().to_string(),
-                        sha256: file.sha256.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        more_training_data: card_entries(&data.files[1..]),
+        fit_only_data: fit_only.map_or_else(Vec::new, |fit_only| card_entries(&fit_only.files)),
         rows_per_label: rows_per_label(&labels, &targets),
         text_column: provenance.text_column,
         label_column: provenance.label_column,
@@ -208,6 +191,17 @@ pub fn train_with_progress(
         cross_validation,
         cross_validation_predictions,
     })
+}
+
+/// Data files as the model card records them: path and SHA-256.
+fn card_entries(files: &[DataFile]) -> Vec<TrainingFile> {
+    files
+        .iter()
+        .map(|file| TrainingFile {
+            path: file.path.display().to_string(),
+            sha256: file.sha256.clone(),
+        })
+        .collect()
 }
 
 /// How many rows carry each label, in `labels` order.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
-use kzstance::model::ModelCard;
+use kzstance::model::{ModelCard, TrainingFile};
 use kzstance::tokenize::{TokenizerParams, NEGATED_PREFIX};
 use kzstance::Model;
 use serde::Serialize;
@@ -167,17 +167,21 @@ fn tokenizer_summary(params: &TokenizerParams) -> String {
     format!("{grams}, {stemming}, {negation}")
 }
 
+/// Files with their SHA-256, joined by " + ".
+fn file_list(files: &[TrainingFile]) -> String {
+    files
+        .iter()
+        .map(|file| format!("{} (sha256 {})", file.path, file.sha256))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
 /// The card's fit-only files as a line of their own, or nothing.
 fn fit_only_line(card: &ModelCard) -> String {
     if card.fit_only_data.is_empty() {
         return String::new();
     }
-    let files: Vec<String> = card
-        .fit_only_data
-        .iter()
-        .map(|file| format!("{} (sha256 {})", file.path, file.sha256))
-        .collect();
-    format!("\n  fit only        {}", files.join(" + "))
+    format!("\n  fit only        {}", file_list(&card.fit_only_data))
 }
 
 fn render(inspection: &Inspection) -> String {
@@ -187,11 +191,7 @@ fn render(inspection: &Inspection) -> String {
         "model card\n  labels          {}\n  features        {}\n  training data   {}{}\n  rows per label  {}\n  tokenizer       {}\n  settings        alpha {}, max_iterations {}, tolerance {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
         inspection.labels.join(", "),
         inspection.features,
-        card.training_files()
-            .iter()
-            .map(|file| format!("{} (sha256 {})", file.path, file.sha256))
-            .collect::<Vec<_>>()
-            .join(" + "),
+        file_list(&card.training_files()),
         fit_only_line(card),
         card.rows_per_label
             .iter()

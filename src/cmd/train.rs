@@ -106,13 +106,7 @@ pub fn run(args: Args) -> Result<()> {
         &args.label_column,
         args.group_column.as_deref(),
     )?;
-    if data.duplicates > 0 {
-        eprintln!(
-            "kzstance: warning: {}: {} duplicate rows (same text and label); they are kept",
-            joined_paths(&args.data),
-            data.duplicates
-        );
-    }
+    warn_of_duplicates(&data, &args.data);
     warn_of_rare_labels(&data, args.folds);
     let fit_only = if args.fit_only.is_empty() {
         None
@@ -242,11 +236,16 @@ fn warn_of_shared_rows(data: &LabeledData, fit_only: &LabeledData, paths: &[Path
             joined_paths(paths)
         );
     }
-    if fit_only.duplicates > 0 {
+    warn_of_duplicates(fit_only, paths);
+}
+
+/// Rows repeating an earlier row's text and label are kept, and counted.
+fn warn_of_duplicates(data: &LabeledData, paths: &[PathBuf]) {
+    if data.duplicates > 0 {
         eprintln!(
             "kzstance: warning: {}: {} duplicate rows (same text and label); they are kept",
             joined_paths(paths),
-            fit_only.duplicates
+            data.duplicates
         );
     }
 }
