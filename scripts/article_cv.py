@@ -36,7 +36,7 @@ import tempfile
 from collections import OrderedDict
 from statistics import mean, median
 
-from article_index import pearson
+from article_index import describe
 from whole_articles import classify_articles, group_by_article, labeled_index
 
 
@@ -128,10 +128,9 @@ def main():
         print(f"{name}: {len(batches)} held-out batches, pooled macro-F1 {f1:.4f} "
               f"({' '.join(f'{l} {x:.3f}' for l, x in zip(labels, f1s))})")
     labeled, predicted = zip(*indices)
-    sided = [(a, b) for a, b in indices if abs(a) >= 0.1]
-    print(f"plus articles, held-out articles: stance index against the labeled index "
-          f"r {pearson(labeled, predicted):.3f} over {len(indices)} articles, same side "
-          f"{sum((a > 0) == (b > 0) for a, b in sided)} of {len(sided)}")
+    print(f"plus articles, stance index of the {len(indices)} held-out articles against "
+          f"their labeled index:")
+    describe("stance index", labeled, predicted)
     for kind, moves in sorted(copy_moves.items()):
         print(f"plus articles, held-out {kind} copies: {len(moves)} pairs, |difference| mean "
               f"{mean(moves):.3f}, median {median(moves):.3f}, largest {max(moves):.3f}; "
