@@ -14,6 +14,7 @@ pub mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod features;
+pub mod lbfgs;
 pub mod model;
 pub mod output;
 pub mod persist;

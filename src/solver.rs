@@ -1,20 +1,19 @@
-//! The multinomial logistic loss over sparse rows, minimised by argmin's L-BFGS with a
-//! Moré–Thuente line search: the same objective, solver and settings that linfa-logistic
-//! runs over a dense matrix, at a cost proportional to the non-zero values instead of
+//! The multinomial logistic loss over sparse rows, minimised by L-BFGS with argmin's
+//! Moré–Thuente line search (taking the steps of argmin's own L-BFGS solver): the same
+//! objective, solver and settings that linfa-logistic runs over a dense matrix, at a cost proportional to the non-zero values instead of
 //! rows × features. Not class names, not vectorizing: classes are `0..n_classes`.
 //!
 //! Parameters are one flat vector laid out as linfa-logistic's `(n_features + 1) ×
 //! n_classes` matrix, row-major: `params[f * n_classes + c]` is the weight of feature `f`
 //! for class `c`, and the last `n_classes` values are the intercepts.
 
-use argmin::core::{CostFunction, Executor, Gradient, State};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
+use argmin::core::{CostFunction, Gradient};
 use ndarray::Array1;
 use rayon::prelude::*;
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
+use crate::lbfgs;
 use crate::tfidf::SparseVector;
 
 /// How many past steps L-BFGS remembers (linfa-logistic uses 10 too).
@@ -169,18 +168,13 @@ impl<'a> SoftmaxProblem<'a> {
     /// stopping early once the gradient's norm is below `gradient_tolerance`. Returns the
     /// best parameters seen.
     pub fn minimise(&self, max_iterations: u64, gradient_tolerance: f64) -> Result<Vec<f64>> {
-        let start = Array1::zeros(self.n_params());
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), LBFGS_MEMORY)
-            .with_tolerance_grad(gradient_tolerance)
+        let settings = lbfgs::Settings {
+            memory: LBFGS_MEMORY,
+            max_iterations,
+            gradient_tolerance,
+        };
+        let best = lbfgs::minimise(self, Array1::zeros(self.n_params()), settings)
             .map_err(|e| Error::Solver(e.to_string()))?;
-        let result = Executor::new(self, solver)
-            .configure(|state| state.param(start).max_iters(max_iterations))
-            .run()
-            .map_err(|e| Error::Solver(e.to_string()))?;
-        let best = result
-            .state()
-            .get_best_param()
-            .ok_or_else(|| Error::Solver("L-BFGS returned no parameters".into()))?;
         Ok(best.to_vec())
     }
 }
