@@ -128,7 +128,7 @@ fn descent_direction(
             .and(&pair.s)
             .for_each(|r, s| *r += s * (alpha - beta));
     }
-    q.mapv_inplace(|r| r * -1.0);
+    q.mapv_inplace(|r| -r);
     q
 }
 
