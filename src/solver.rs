@@ -66,9 +66,20 @@ impl<'a> SoftmaxProblem<'a> {
         (self.n_features + 1) * self.n_classes
     }
 
+    /// The class count as the compiler sees it: `K` when that is not 0 (a constant, so
+    /// the loops over classes are unrolled), otherwise the problem's own count.
+    fn classes<const K: usize>(&self) -> usize {
+        debug_assert!(K == 0 || K == self.n_classes);
+        if K == 0 {
+            self.n_classes
+        } else {
+            K
+        }
+    }
+
     /// Class scores of one row into `out`: intercepts plus the weighted feature values.
-    fn row_scores(&self, params: &[f64], row: &SparseVector, out: &mut [f64]) {
-        let k = self.n_classes;
+    fn row_scores<const K: usize>(&self, params: &[f64], row: &SparseVector, out: &mut [f64]) {
+        let k = self.classes::<K>();
         out.copy_from_slice(&params[self.n_features * k..]);
         for &(feature, value) in row {
             let weights = &params[feature as usize * k..(feature as usize + 1) * k];
@@ -100,7 +111,13 @@ impl<'a> SoftmaxProblem<'a> {
             .into_par_iter()
             .map(|first| {
                 let last = (first + ROWS_PER_CHUNK).min(self.rows.len());
-                self.chunk_loss_and_gradient(params, first..last)
+                // Two and three classes are the common cases; a constant class count
+                // makes the per-row loops about a fifth faster, with the same sums.
+                match self.n_classes {
+                    2 => self.chunk_loss_and_gradient::<2>(params, first..last),
+                    3 => self.chunk_loss_and_gradient::<3>(params, first..last),
+                    _ => self.chunk_loss_and_gradient::<0>(params, first..last),
+                }
             })
             .collect();
         let mut loss = self.penalty(params);
@@ -118,20 +135,21 @@ impl<'a> SoftmaxProblem<'a> {
         (loss, gradient)
     }
 
-    /// The unpenalised loss and gradient of the rows in `range`.
-    fn chunk_loss_and_gradient(
+    /// The unpenalised loss and gradient of the rows in `range`; `K` as in
+    /// [`Self::classes`].
+    fn chunk_loss_and_gradient<const K: usize>(
         &self,
         params: &[f64],
         range: std::ops::Range<usize>,
     ) -> (f64, Vec<f64>) {
-        let k = self.n_classes;
+        let k = self.classes::<K>();
         let n_weights = self.n_features * k;
         let mut gradient = vec![0.0; self.n_params()];
         let mut loss = 0.0;
         let mut scores = vec![0.0; k];
         for i in range {
             let (row, target, weight) = (&self.rows[i], self.targets[i], self.row_weights[i]);
-            self.row_scores(params, row, &mut scores);
+            self.row_scores::<K>(params, row, &mut scores);
             let lse = log_sum_exp(&scores);
             loss += weight * (lse - scores[target]);
             // scores become weight × (softmax − one-hot): the loss's slope in each score.
@@ -224,22 +242,26 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
+        // Two and three classes take the constant-count paths, four the general one.
         let (rows, targets, weights) = toy();
-        let problem = SoftmaxProblem::new(&rows, &targets, &weights, 3, 3, 0.2);
-        let params: Vec<f64> = (0..problem.n_params())
-            .map(|i| ((i * 7 % 5) as f64 - 2.0) / 3.0)
-            .collect();
-        let gradient = problem.loss_and_gradient(&params).1;
-        for i in 0..params.len() {
-            let (mut up, mut down) = (params.clone(), params.clone());
-            up[i] += 1e-6;
-            down[i] -= 1e-6;
-            let numeric = (problem.loss(&up) - problem.loss(&down)) / 2e-6;
-            assert!(
-                (numeric - gradient[i]).abs() < 1e-6,
-                "parameter {i}: analytic {} numeric {numeric}",
-                gradient[i]
-            );
+        for n_classes in [2, 3, 4] {
+            let targets: Vec<usize> = targets.iter().map(|t| (t + 1) % n_classes).collect();
+            let problem = SoftmaxProblem::new(&rows, &targets, &weights, 3, n_classes, 0.2);
+            let params: Vec<f64> = (0..problem.n_params())
+                .map(|i| ((i * 7 % 5) as f64 - 2.0) / 3.0)
+                .collect();
+            let gradient = problem.loss_and_gradient(&params).1;
+            for i in 0..params.len() {
+                let (mut up, mut down) = (params.clone(), params.clone());
+                up[i] += 1e-6;
+                down[i] -= 1e-6;
+                let numeric = (problem.loss(&up) - problem.loss(&down)) / 2e-6;
+                assert!(
+                    (numeric - gradient[i]).abs() < 1e-6,
+                    "{n_classes} classes, parameter {i}: analytic {} numeric {numeric}",
+                    gradient[i]
+                );
+            }
         }
     }
 
