@@ -115,32 +115,22 @@ fn all_formats_agree_on_every_label() {
         let borrowed: Vec<&str> = owned.iter().map(String::as_str).collect();
         scratch.run(&borrowed).success()
     };
+    // One field of every sentence of some articles, in order.
+    let sentence_field = |articles: &[serde_json::Value], field: &str| -> Vec<String> {
+        articles
+            .iter()
+            .flat_map(|a| a["sentences"].as_array().unwrap())
+            .map(|s| s[field].as_str().unwrap().to_string())
+            .collect()
+    };
     let json = run("json").json();
-    let from_json: Vec<String> = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|a| {
-            a["sentences"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["label"].as_str().unwrap().to_string())
-        })
-        .collect();
-    let jsonl = run("jsonl").stdout();
-    let from_jsonl: Vec<String> = jsonl
+    let from_json = sentence_field(json.as_array().unwrap(), "label");
+    let jsonl: Vec<serde_json::Value> = run("jsonl")
+        .stdout()
         .lines()
-        .flat_map(|line| {
-            let a: serde_json::Value = serde_json::from_str(line).unwrap();
-            a["sentences"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["label"].as_str().unwrap().to_string())
-                .collect::<Vec<_>>()
-        })
+        .map(|line| serde_json::from_str(line).unwrap())
         .collect();
+    let from_jsonl = sentence_field(&jsonl, "label");
     let csv_out = run("csv").stdout();
     let mut reader = csv::Reader::from_reader(csv_out.as_bytes());
     let headers = reader.headers().unwrap().clone();
@@ -171,18 +161,7 @@ fn all_formats_agree_on_every_label() {
     assert_eq!(from_json, from_csv);
     assert_eq!(from_json, from_table);
     // CSV text round-trips exactly, quotes and all.
-    let json_texts: Vec<&str> = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|a| {
-            a["sentences"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["text"].as_str().unwrap())
-        })
-        .collect();
+    let json_texts = sentence_field(json.as_array().unwrap(), "text");
     let csv_texts: Vec<&str> = records.iter().map(|r| &r[text_column]).collect();
     assert_eq!(json_texts, csv_texts);
 }

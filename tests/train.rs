@@ -4,23 +4,29 @@ use sha2::{Digest, Sha256};
 
 use crate::util::{read, repo, run_in, small_training_csv, Scratch};
 
+/// A quick training run's arguments: `train.csv` (written by the test) in 3 folds with
+/// every term kept, the model to `out`, then `extra`.
+fn quick_train_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "train",
+        "--data",
+        "train.csv",
+        "--out",
+        out,
+        "--folds",
+        "3",
+        "--min-df",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 #[test]
 fn trains_reports_cross_validation_and_writes_a_usable_model() {
     let scratch = Scratch::new();
     scratch.write("train.csv", small_training_csv());
-    let run = scratch
-        .run(&[
-            "train",
-            "--data",
-            "train.csv",
-            "--out",
-            "model.json",
-            "--folds",
-            "3",
-            "--min-df",
-            "1",
-        ])
-        .success();
+    let run = scratch.run(&quick_train_args("model.json", &[])).success();
     let stdout = run.stdout();
     for needle in [
         "3-fold cross-validation on 18 rows",
@@ -62,19 +68,7 @@ fn cross_validation_json_has_the_evaluation_shape() {
     let scratch = Scratch::new();
     scratch.write("train.csv", small_training_csv());
     let report = scratch
-        .run(&[
-            "train",
-            "--data",
-            "train.csv",
-            "--out",
-            "m.json",
-            "--folds",
-            "3",
-            "--min-df",
-            "1",
-            "--format",
-            "json",
-        ])
+        .run(&quick_train_args("m.json", &["--format", "json"]))
         .success()
         .json();
     let accuracy = report["accuracy"].as_f64().unwrap();
@@ -106,19 +100,7 @@ fn cross_validation_figures_per_group_add_up() {
     }
     scratch.write("train.csv", csv);
     let train = |extra: &[&str]| {
-        let mut args = vec![
-            "train",
-            "--data",
-            "train.csv",
-            "--out",
-            "m.json",
-            "--folds",
-            "3",
-            "--min-df",
-            "1",
-            "--format",
-            "json",
-        ];
+        let mut args = quick_train_args("m.json", &["--format", "json"]);
         args.extend_from_slice(extra);
         scratch.run(&args).success().json()
     };
@@ -144,19 +126,7 @@ fn cross_validation_figures_per_group_add_up() {
 
     // The table names the column; without the suffix rule each value is its own group.
     let table = scratch
-        .run(&[
-            "train",
-            "--data",
-            "train.csv",
-            "--out",
-            "m.json",
-            "--folds",
-            "3",
-            "--min-df",
-            "1",
-            "--group-column",
-            "source",
-        ])
+        .run(&quick_train_args("m.json", &["--group-column", "source"]))
         .success()
         .stdout();
     assert!(table.contains("by source"), "{table}");
@@ -207,36 +177,14 @@ fn same_data_settings_and_seed_give_a_byte_identical_model() {
     scratch.write("train.csv", small_training_csv());
     let env = [("SOURCE_DATE_EPOCH", "1767225600")];
     for out in ["a.json", "b.json"] {
-        let args = [
-            "train",
-            "--data",
-            "train.csv",
-            "--out",
-            out,
-            "--folds",
-            "3",
-            "--min-df",
-            "1",
-        ];
+        let args = quick_train_args(out, &[]);
         run_in(&scratch.path(""), &args, None, &env).success();
     }
     assert!(
         read(&scratch.path("a.json")) == read(&scratch.path("b.json")),
         "two runs differ"
     );
-    let other_seed = [
-        "train",
-        "--data",
-        "train.csv",
-        "--out",
-        "c.json",
-        "--folds",
-        "3",
-        "--min-df",
-        "1",
-        "--seed",
-        "7",
-    ];
+    let other_seed = quick_train_args("c.json", &["--seed", "7"]);
     run_in(&scratch.path(""), &other_seed, None, &env).success();
     let a: serde_json::Value = serde_json::from_slice(&read(&scratch.path("a.json"))).unwrap();
     let c: serde_json::Value = serde_json::from_slice(&read(&scratch.path("c.json"))).unwrap();
