@@ -1,7 +1,7 @@
-//! The multinomial logistic loss over sparse rows, minimised by L-BFGS with argmin's
-//! Moré–Thuente line search (taking the steps of argmin's own L-BFGS solver): the same
-//! objective, solver and settings that linfa-logistic runs over a dense matrix, at a cost proportional to the non-zero values instead of
-//! rows × features. Not class names, not vectorizing: classes are `0..n_classes`.
+//! The multinomial logistic loss over sparse rows, minimised by [`crate::lbfgs`] (the steps
+//! of argmin's L-BFGS, with its Moré–Thuente line search): the same objective, solver and
+//! settings that linfa-logistic runs over a dense matrix, at a cost proportional to the
+//! non-zero values instead of rows × features. Not class names, not vectorizing: classes are `0..n_classes`.
 //!
 //! Parameters are one flat vector laid out as linfa-logistic's `(n_features + 1) ×
 //! n_classes` matrix, row-major: `params[f * n_classes + c]` is the weight of feature `f`
