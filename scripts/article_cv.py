@@ -3,6 +3,7 @@
 
 Usage: python3 scripts/article_cv.py [--data data/stance.csv]
                                      [--articles data/stance-articles.csv] [--with-copies]
+                                     [--article-fraction F [--seed N]]
                                      [-- TRAIN-OPTIONS...]
 
 data/stance-articles.csv holds whole articles, one batch of ten per kind of outlet, labeled
@@ -25,11 +26,16 @@ model, fitted on every article, can no longer give about itself. Copies are neve
 since a copy of a training article is not an unseen article. The held-out file and the
 real-text development set are never read. TRAIN-OPTIONS go to both models: with
 `-- --alpha 0.2` they are fitted with the shipped model's penalty.
+
+--article-fraction F (0 to 1) keeps only that share of the original articles, chosen once
+by a seeded shuffle, for the plus-articles models (with their copies): run at several
+fractions it draws a learning curve, how much held-out articles gain per article written.
 """
 import argparse
 import csv
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -65,8 +71,13 @@ def main():
     parser.add_argument("--articles", default="data/stance-articles.csv")
     parser.add_argument("--with-copies", action="store_true",
                         help="add the copies of the other batches' articles to the training rows")
+    parser.add_argument("--article-fraction", type=float, default=1.0,
+                        help="share of the original articles the plus-articles models may train on")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the --article-fraction choice")
     parser.add_argument("train_options", nargs="*")
     args = parser.parse_args()
+    if not 0.0 <= args.article_fraction <= 1.0:
+        parser.error("--article-fraction must be between 0 and 1")
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     binary = os.path.join(repo, "target", "release", "kzstance")
     with open(args.data, newline="", encoding="utf-8") as f:
@@ -76,6 +87,10 @@ def main():
     originals = [r for r in all_rows if not r["copy_of"]]
     copies = [r for r in all_rows if r["copy_of"]] if args.with_copies else []
     batches = sorted({r["batch"] for r in originals})
+    # An article id is its batch and number (`BF-02`); a copy names its original's.
+    article_ids = sorted({r["id"].rsplit("-", 1)[0] for r in originals})
+    random.Random(args.seed).shuffle(article_ids)
+    trainable = set(article_ids[:round(len(article_ids) * args.article_fraction)])
     labels = sorted({r["label"] for r in written})
     pooled = {kind: [[0] * len(labels) for _ in labels] for kind in ("written", "plus")}
     per_batch = []
@@ -104,9 +119,10 @@ def main():
         for batch in batches:
             test_path = os.path.join(tmp, "test.csv")
             write(test_path, [r for r in originals if r["batch"] == batch])
-            # An article id is its batch and number (`BF-02`); a copy names its original's.
-            extra = [r for r in originals if r["batch"] != batch]
-            extra += [r for r in copies if not r["copy_of"].startswith(batch + "-")]
+            extra = [r for r in originals
+                     if r["batch"] != batch and r["id"].rsplit("-", 1)[0] in trainable]
+            extra += [r for r in copies
+                      if not r["copy_of"].startswith(batch + "-") and r["copy_of"] in trainable]
             plus_model = train(tmp, "plus", written + extra)
             per_batch.append((batch, score(written_model, test_path, "written"),
                               score(plus_model, test_path, "plus")))
@@ -136,7 +152,9 @@ def main():
               f"{mean(moves):.3f}, median {median(moves):.3f}, largest {max(moves):.3f}; "
               f"{sum(m <= 0.05 for m in moves)} of {len(moves)} within 0.05")
     print(f"options: {' '.join(args.train_options) or '(defaults)'}"
-          f"{', copies of the other batches included' if args.with_copies else ''}")
+          f"{', copies of the other batches included' if args.with_copies else ''}"
+          f"; plus-articles models may train on {len(trainable)} of {len(article_ids)} articles"
+          f" (--article-fraction {args.article_fraction}, --seed {args.seed})")
 
 
 if __name__ == "__main__":
