@@ -45,7 +45,10 @@ where
     let mut cost = problem.cost(&x)?;
     let mut gradient = problem.gradient(&x)?;
     let mut previous_cost = f64::INFINITY;
-    let mut best = (x.clone(), cost);
+    // The lowest cost seen, and its point when that is not `x` (the line search nearly
+    // always lowers the cost, so copying `x` every iteration would be wasted work).
+    let mut best_cost = cost;
+    let mut best_elsewhere: Option<Array1<f64>> = None;
     let mut history: VecDeque<Pair> = VecDeque::with_capacity(settings.memory);
     let mut alphas: Vec<f64> = Vec::with_capacity(settings.memory);
 
@@ -93,13 +96,16 @@ where
         pair.ys = pair.y.dot(&pair.s);
         history.push_back(pair);
 
+        if next_cost < best_cost {
+            best_cost = next_cost;
+            best_elsewhere = None;
+        } else if best_elsewhere.is_none() {
+            best_elsewhere = Some(x.clone());
+        }
         previous_cost = cost;
         (x, cost, gradient) = (next_x, next_cost, next_gradient);
-        if cost < best.1 {
-            best = (x.clone(), cost);
-        }
     }
-    Ok(best.0)
+    Ok(best_elsewhere.unwrap_or(x))
 }
 
 /// `−H·g` for the inverse-Hessian estimate `H` that the remembered pairs define, scaled
