@@ -22,7 +22,9 @@ of each fold also classifies the held-out batch's articles whole, and every copy
 them beside its original, neither of which it trained on: the script prints how well those
 articles' stance indices follow their labels (as scripts/article_index.py does) and how far a
 copy moves its original's index (as scripts/copy_pairs.py does), figures that the shipped
-model, fitted on every article, can no longer give about itself. Copies are never scored,
+model, fitted on every article, can no longer give about itself. It also pools the
+held-out articles by the share of their sentences labeled neutral_balancing, to show whether
+the model follows an article's mix of labels or pulls every article toward the file's. Copies are never scored,
 since a copy of a training article is not an unseen article. The held-out file and the
 real-text development set are never read. TRAIN-OPTIONS go to both models: with
 `-- --alpha 0.2` they are fitted with the shipped model's penalty.
@@ -65,6 +67,27 @@ def macro_f1(confusion):
     return sum(f1s) / len(f1s), f1s
 
 
+def print_by_neutral_share(by_article, labels, bands=(0.45, 0.6, 0.75)):
+    """The plus-articles predictions of held-out articles, pooled by the share of the
+    article's sentences labeled neutral_balancing: does the model follow an article's mix?"""
+    neutral = "neutral_balancing"
+    edges = [0.0, *bands, 1.01]
+    print("plus articles, by the held-out article's labeled neutral_balancing share:")
+    for low, high in zip(edges, edges[1:]):
+        articles = [pairs for pairs in by_article.values()
+                    if low <= sum(label == neutral for label, _ in pairs) / len(pairs) < high]
+        pairs = [pair for article in articles for pair in article]
+        if not pairs:
+            continue
+        confusion = [[0] * len(labels) for _ in labels]
+        for label, predicted in pairs:
+            confusion[labels.index(label)][labels.index(predicted)] += 1
+        print(f"  {low:.2f}-{min(high, 1.0):.2f}: {len(articles)} articles, {len(pairs)} rows, "
+              f"macro-F1 {macro_f1(confusion)[0]:.3f}, labeled neutral "
+              f"{sum(label == neutral for label, _ in pairs) / len(pairs):.2f}, predicted neutral "
+              f"{sum(predicted == neutral for _, predicted in pairs) / len(pairs):.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="data/stance.csv")
@@ -96,6 +119,7 @@ def main():
     per_batch = []
     indices = []  # (labeled, predicted) stance index of each held-out original article
     copy_moves = {}  # kind of copy -> |difference| from its original, both unseen
+    by_article = {}  # held-out original article -> [(label, plus-articles prediction)]
 
     def train(tmp, name, rows):
         write(os.path.join(tmp, name + ".csv"), rows)
@@ -105,14 +129,18 @@ def main():
         return model
 
     def score(model, test_path, kind):
+        predictions = os.path.join(os.path.dirname(test_path), "predictions.csv")
         out = subprocess.run([binary, "evaluate", "--model", model, "--data", test_path,
-                              "--format", "json"], check=True, capture_output=True, text=True).stdout
+                              "--format", "json", "--predictions", predictions],
+                             check=True, capture_output=True, text=True).stdout
         report = json.loads(out)
         assert report["confusion"]["labels"] == labels, report["confusion"]["labels"]
         for i, row in enumerate(report["confusion"]["matrix"]):
             for j, n in enumerate(row):
                 pooled[kind][i][j] += n
-        return report["macro_f1"]
+        with open(predictions, newline="", encoding="utf-8") as f:
+            predicted = [r["predicted"] for r in csv.DictReader(f)]
+        return report["macro_f1"], predicted
 
     with tempfile.TemporaryDirectory() as tmp:
         written_model = train(tmp, "written", written)
@@ -124,9 +152,13 @@ def main():
             extra += [r for r in copies
                       if not r["copy_of"].startswith(batch + "-") and r["copy_of"] in trainable]
             plus_model = train(tmp, "plus", written + extra)
-            per_batch.append((batch, score(written_model, test_path, "written"),
-                              score(plus_model, test_path, "plus")))
-            held = group_by_article(r for r in originals if r["batch"] == batch)
+            held_rows = [r for r in originals if r["batch"] == batch]
+            plus_f1, plus_predicted = score(plus_model, test_path, "plus")
+            per_batch.append((batch, score(written_model, test_path, "written")[0], plus_f1))
+            for row, predicted in zip(held_rows, plus_predicted, strict=True):
+                by_article.setdefault(row["id"].rsplit("-", 1)[0], []).append(
+                    (row["label"], predicted))
+            held = group_by_article(held_rows)
             held_copies = group_by_article(r for r in all_rows
                                      if r["copy_of"].startswith(batch + "-"))
             aggregate = classify_articles(OrderedDict(**held, **held_copies), plus_model)
@@ -143,6 +175,7 @@ def main():
         f1, f1s = macro_f1(pooled[kind])
         print(f"{name}: {len(batches)} held-out batches, pooled macro-F1 {f1:.4f} "
               f"({' '.join(f'{l} {x:.3f}' for l, x in zip(labels, f1s))})")
+    print_by_neutral_share(by_article, labels)
     labeled, predicted = zip(*indices)
     print(f"plus articles, stance index of the {len(indices)} held-out articles against "
           f"their labeled index:")
