@@ -40,6 +40,10 @@ ALPHA = 0.5
 LABELS = ["neutral_balancing", "pro_independence", "pro_kremlin"]
 TRUTH = [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 0, 1, 2, 2, 1, 0, 0]
 PREDICTED = [0, 2, 0, 1, 0, 1, 2, 2, 2, 1, 0, 1, 2, 0, 1, 1, 0]
+# A file in which pro_kremlin (2) is neither present nor predicted: macro-F1 averages the
+# other two labels only.
+TRUTH_TWO = [0, 0, 1, 1, 1, 0, 1]
+PREDICTED_TWO = [0, 1, 1, 1, 0, 0, 1]
 
 
 def tfidf_case(settings):
@@ -79,20 +83,20 @@ def logistic_regression():
     }
 
 
-def metrics():
+def metrics(truth, predicted):
     precision, recall, f1, _ = precision_recall_fscore_support(
-        TRUTH, PREDICTED, labels=[0, 1, 2], zero_division=0
+        truth, predicted, labels=[0, 1, 2], zero_division=0
     )
     return {
         "labels": LABELS,
-        "truth": TRUTH,
-        "predicted": PREDICTED,
-        "accuracy": accuracy_score(TRUTH, PREDICTED),
-        "macro_f1": f1_score(TRUTH, PREDICTED, average="macro", zero_division=0),
+        "truth": truth,
+        "predicted": predicted,
+        "accuracy": accuracy_score(truth, predicted),
+        "macro_f1": f1_score(truth, predicted, average="macro", zero_division=0),
         "precision": [float(v) for v in precision],
         "recall": [float(v) for v in recall],
         "f1": [float(v) for v in f1],
-        "confusion": confusion_matrix(TRUTH, PREDICTED, labels=[0, 1, 2]).tolist(),
+        "confusion": confusion_matrix(truth, predicted, labels=[0, 1, 2]).tolist(),
     }
 
 
@@ -105,7 +109,8 @@ def main():
         "transform": TRANSFORM,
         "tfidf": [tfidf_case(s) for s in SETTINGS],
         "logistic_regression": logistic_regression(),
-        "metrics": metrics(),
+        "metrics": metrics(TRUTH, PREDICTED),
+        "metrics_one_label_absent": metrics(TRUTH_TWO, PREDICTED_TWO),
     }
     out = pathlib.Path(__file__).resolve().parent.parent / "tests/fixtures/sklearn-figures.json"
     out.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")

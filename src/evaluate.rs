@@ -32,7 +32,9 @@ pub struct Evaluation {
 
 /// Scores `predicted` against `truth`, both label indices into `labels`. A class never
 /// predicted has precision 0; one never present has recall 0 (as scikit-learn with
-/// `zero_division=0`).
+/// `zero_division=0`). Macro-F1 averages the classes that occur in `truth` or `predicted`,
+/// as scikit-learn's `f1_score(average="macro")` does: a class neither present nor
+/// predicted (a small file, or one article, without it) has nothing to score.
 pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Evaluation {
     let n = labels.len();
     let mut confusion = vec![vec![0usize; n]; n];
@@ -60,7 +62,11 @@ pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Eval
             }
         })
         .collect();
-    let macro_f1 = per_class.iter().map(|m| m.f1).sum::<f64>() / n.max(1) as f64;
+    let occurring: Vec<f64> = (0..n)
+        .filter(|&c| per_class[c].support > 0 || confusion.iter().any(|row| row[c] > 0))
+        .map(|c| per_class[c].f1)
+        .collect();
+    let macro_f1 = occurring.iter().sum::<f64>() / occurring.len().max(1) as f64;
     Evaluation {
         labels: labels.to_vec(),
         accuracy: ratio(correct, truth.len()),
@@ -161,6 +167,19 @@ mod tests {
         assert!((e.per_class[2].f1 - 2.0 / 3.0).abs() < 1e-12);
         assert!((e.macro_f1 - (0.8 + 0.5 + 2.0 / 3.0) / 3.0).abs() < 1e-12);
         assert_eq!(e.per_class[0].support, 3);
+    }
+
+    #[test]
+    fn macro_f1_leaves_out_a_class_neither_present_nor_predicted() {
+        // Only a and b occur, all right: macro-F1 is 1, not 2/3.
+        let e = evaluate(&labels(), &[0, 1, 1], &[0, 1, 1]);
+        assert_eq!(e.macro_f1, 1.0);
+        assert_eq!(e.per_class[2].support, 0);
+        // c predicted once but never true still counts, with F1 0.
+        let e = evaluate(&labels(), &[0, 1, 1], &[0, 1, 2]);
+        assert!((e.macro_f1 - (1.0 + 2.0 / 3.0 + 0.0) / 3.0).abs() < 1e-12);
+        // No rows at all: nothing occurs, and the figure is 0, not NaN.
+        assert_eq!(evaluate(&labels(), &[], &[]).macro_f1, 0.0);
     }
 
     #[test]
