@@ -108,3 +108,71 @@ fn console_blocks_are_read_with_their_output() {
     assert_eq!(examples[1].command, "kzstance b");
     assert_eq!(examples[1].output, "");
 }
+
+/// Line numbers of fences that cannot be right: inside an open block, a fence with an info
+/// string (```console) is not a closing fence, so the block runs on and swallows what
+/// follows; and a block still open at the end.
+fn unbalanced_fences(markdown: &str) -> Vec<usize> {
+    let mut open: Option<usize> = None;
+    let mut wrong = Vec::new();
+    for (number, line) in (1..).zip(markdown.lines()) {
+        let Some(info) = line.strip_prefix("```") else {
+            continue;
+        };
+        match open {
+            None => open = Some(number),
+            Some(_) if info.is_empty() => open = None,
+            Some(_) => wrong.push(number),
+        }
+    }
+    wrong.extend(open);
+    wrong
+}
+
+#[test]
+fn every_command_has_a_readme_section_and_every_block_closes() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    assert_eq!(
+        unbalanced_fences(&readme),
+        Vec::<usize>::new(),
+        "README.md fences"
+    );
+    let help = Command::new(env!("CARGO_BIN_EXE_kzstance"))
+        .arg("--help")
+        .output()
+        .expect("kzstance --help runs");
+    let help = String::from_utf8(help.stdout).expect("UTF-8 help");
+    let commands: Vec<&str> = help
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .collect();
+    assert!(
+        commands.len() >= 7,
+        "commands found in --help: {commands:?}"
+    );
+    let missing: Vec<&&str> = commands
+        .iter()
+        .filter(|name| !readme.lines().any(|l| l == format!("### {name}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README.md has no section for {missing:?}"
+    );
+}
+
+#[test]
+fn a_fence_with_an_info_string_does_not_close_a_block() {
+    assert_eq!(
+        unbalanced_fences("```sh\na\n```\n```text\nb\n```\n"),
+        Vec::<usize>::new()
+    );
+    assert_eq!(
+        unbalanced_fences("```text\nb\n```console\nc\n```\n"),
+        vec![3]
+    );
+    assert_eq!(unbalanced_fences("```text\nb\n"), vec![1]);
+}
