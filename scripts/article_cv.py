@@ -24,7 +24,9 @@ articles' stance indices follow their labels (as scripts/article_index.py does) 
 copy moves its original's index (as scripts/copy_pairs.py does), figures that the shipped
 model, fitted on every article, can no longer give about itself. It also pools the
 held-out articles by the share of their sentences labeled neutral_balancing, to show whether
-the model follows an article's mix of labels or pulls every article toward the file's. Copies are never scored,
+the model follows an article's mix of labels or pulls every article toward the file's, and
+gives 95% intervals for both pooled figures and their difference by resampling the held-out
+articles, so that a change can be told from noise. Copies are never scored,
 since a copy of a training article is not an unseen article. The held-out file and the
 real-text development set are never read. TRAIN-OPTIONS go to both models: with
 `-- --alpha 0.2` they are fitted with the shipped model's penalty.
@@ -74,18 +76,46 @@ def print_by_neutral_share(by_article, labels, bands=(0.45, 0.6, 0.75)):
     edges = [0.0, *bands, 1.01]
     print("plus articles, by the held-out article's labeled neutral_balancing share:")
     for low, high in zip(edges, edges[1:]):
-        articles = [pairs for pairs in by_article.values()
-                    if low <= sum(label == neutral for label, _ in pairs) / len(pairs) < high]
-        pairs = [pair for article in articles for pair in article]
-        if not pairs:
+        articles = [rows for rows in by_article.values()
+                    if low <= sum(row[0] == neutral for row in rows) / len(rows) < high]
+        rows = [row for article in articles for row in article]
+        if not rows:
             continue
-        confusion = [[0] * len(labels) for _ in labels]
-        for label, predicted in pairs:
-            confusion[labels.index(label)][labels.index(predicted)] += 1
-        print(f"  {low:.2f}-{min(high, 1.0):.2f}: {len(articles)} articles, {len(pairs)} rows, "
-              f"macro-F1 {macro_f1(confusion)[0]:.3f}, labeled neutral "
-              f"{sum(label == neutral for label, _ in pairs) / len(pairs):.2f}, predicted neutral "
-              f"{sum(predicted == neutral for _, predicted in pairs) / len(pairs):.2f}")
+        print(f"  {low:.2f}-{min(high, 1.0):.2f}: {len(articles)} articles, {len(rows)} rows, "
+              f"macro-F1 {pooled_f1(articles, labels, 1):.3f}, labeled neutral "
+              f"{sum(row[0] == neutral for row in rows) / len(rows):.2f}, predicted neutral "
+              f"{sum(row[1] == neutral for row in rows) / len(rows):.2f}")
+
+
+def pooled_f1(articles, labels, column):
+    """Pooled macro-F1 of the predictions in `column` (1 plus articles, 2 written only) of
+    the rows of `articles`."""
+    confusion = [[0] * len(labels) for _ in labels]
+    for rows in articles:
+        for row in rows:
+            confusion[labels.index(row[0])][labels.index(row[column])] += 1
+    return macro_f1(confusion)[0]
+
+
+def print_bootstrap(by_article, labels, resamples=1000, seed=1):
+    """95% intervals of both pooled figures and of their difference, from resampling the
+    held-out articles with replacement (paired: both models on the same resample)."""
+    articles = list(by_article.values())
+    rng = random.Random(seed)
+    draws = []
+    for _ in range(resamples):
+        sample = [articles[rng.randrange(len(articles))] for _ in articles]
+        plus, written = pooled_f1(sample, labels, 1), pooled_f1(sample, labels, 2)
+        draws.append((plus, written, plus - written))
+
+    def interval(values):
+        values = sorted(values)
+        return values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]
+
+    names = ("plus articles", "written only", "plus articles minus written only")
+    for name, column in zip(names, zip(*draws)):
+        low, high = interval(column)
+        print(f"  {name}: {low:.3f} to {high:.3f}")
 
 
 def main():
@@ -119,7 +149,8 @@ def main():
     per_batch = []
     indices = []  # (labeled, predicted) stance index of each held-out original article
     copy_moves = {}  # kind of copy -> |difference| from its original, both unseen
-    by_article = {}  # held-out original article -> [(label, plus-articles prediction)]
+    # held-out original article -> [(label, plus-articles prediction, written-only prediction)]
+    by_article = {}
 
     def train(tmp, name, rows):
         write(os.path.join(tmp, name + ".csv"), rows)
@@ -153,11 +184,13 @@ def main():
                       if not r["copy_of"].startswith(batch + "-") and r["copy_of"] in trainable]
             plus_model = train(tmp, "plus", written + extra)
             held_rows = [r for r in originals if r["batch"] == batch]
+            written_f1, written_predicted = score(written_model, test_path, "written")
             plus_f1, plus_predicted = score(plus_model, test_path, "plus")
-            per_batch.append((batch, score(written_model, test_path, "written")[0], plus_f1))
-            for row, predicted in zip(held_rows, plus_predicted, strict=True):
+            per_batch.append((batch, written_f1, plus_f1))
+            for row, written_label, plus_label in zip(held_rows, written_predicted,
+                                                      plus_predicted, strict=True):
                 by_article.setdefault(row["id"].rsplit("-", 1)[0], []).append(
-                    (row["label"], predicted))
+                    (row["label"], plus_label, written_label))
             held = group_by_article(held_rows)
             held_copies = group_by_article(r for r in all_rows
                                      if r["copy_of"].startswith(batch + "-"))
@@ -176,6 +209,9 @@ def main():
         print(f"{name}: {len(batches)} held-out batches, pooled macro-F1 {f1:.4f} "
               f"({' '.join(f'{l} {x:.3f}' for l, x in zip(labels, f1s))})")
     print_by_neutral_share(by_article, labels)
+    print(f"95% intervals from resampling the {len(by_article)} held-out articles "
+          f"(1,000 paired resamples):")
+    print_bootstrap(by_article, labels)
     labeled, predicted = zip(*indices)
     print(f"plus articles, stance index of the {len(indices)} held-out articles against "
           f"their labeled index:")
