@@ -4,6 +4,7 @@
 Usage: python3 scripts/article_cv.py [--data data/stance.csv]
                                      [--articles data/stance-articles.csv] [--with-copies]
                                      [--article-fraction F [--seed N]]
+                                     [--compare "OTHER-TRAIN-OPTIONS"]
                                      [-- TRAIN-OPTIONS...]
 
 data/stance-articles.csv holds whole articles, one batch of ten per kind of outlet, labeled
@@ -34,6 +35,12 @@ real-text development set are never read. TRAIN-OPTIONS go to both models: with
 --article-fraction F (0 to 1) keeps only that share of the original articles, chosen once
 by a seeded shuffle, for the plus-articles models (with their copies): run at several
 fractions it draws a learning curve, how much held-out articles gain per article written.
+
+--compare "OTHER-TRAIN-OPTIONS" fits a second plus-articles model in every fold, on the same
+rows, with these options in place of TRAIN-OPTIONS, and gives its pooled figure and a 95%
+interval for the difference between the two on the same resampled articles: whether a
+change of settings moves held-out articles by more than noise. (`--compare ""` is the
+default settings.)
 """
 import argparse
 import csv
@@ -97,25 +104,28 @@ def pooled_f1(articles, labels, column):
     return macro_f1(confusion)[0]
 
 
-def print_bootstrap(by_article, labels, resamples=1000, seed=1):
-    """95% intervals of both pooled figures and of their difference, from resampling the
-    held-out articles with replacement (paired: both models on the same resample)."""
+def print_bootstrap(by_article, labels, compared, resamples=1000, seed=1):
+    """95% intervals of the pooled figures and of their differences from the plus-articles
+    model's, from resampling the held-out articles with replacement (paired: every model is
+    scored on the same resample)."""
     articles = list(by_article.values())
+    names = {1: "plus articles", 2: "written only", 3: "plus articles, compared options"}
+    columns = [1, 2, 3] if compared else [1, 2]
     rng = random.Random(seed)
-    draws = []
+    draws = {name: [] for name in names.values()}
     for _ in range(resamples):
         sample = [articles[rng.randrange(len(articles))] for _ in articles]
-        plus, written = pooled_f1(sample, labels, 1), pooled_f1(sample, labels, 2)
-        draws.append((plus, written, plus - written))
-
-    def interval(values):
-        values = sorted(values)
-        return values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]
-
-    names = ("plus articles", "written only", "plus articles minus written only")
-    for name, column in zip(names, zip(*draws)):
-        low, high = interval(column)
-        print(f"  {name}: {low:.3f} to {high:.3f}")
+        figures = {column: pooled_f1(sample, labels, column) for column in columns}
+        for column in columns:
+            draws[names[column]].append(figures[column])
+            if column != 1:
+                draws.setdefault(f"plus articles minus {names[column]}", []).append(
+                    figures[1] - figures[column])
+    for name, values in draws.items():
+        if values:
+            values.sort()
+            low, high = values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]
+            print(f"  {name}: {low:.3f} to {high:.3f}")
 
 
 def main():
@@ -127,6 +137,8 @@ def main():
     parser.add_argument("--article-fraction", type=float, default=1.0,
                         help="share of the original articles the plus-articles models may train on")
     parser.add_argument("--seed", type=int, default=42, help="seed of the --article-fraction choice")
+    parser.add_argument("--compare", metavar="OTHER-TRAIN-OPTIONS",
+                        help="also fit every fold's plus-articles model with these options")
     parser.add_argument("train_options", nargs="*")
     args = parser.parse_args()
     if not 0.0 <= args.article_fraction <= 1.0:
@@ -145,18 +157,21 @@ def main():
     random.Random(args.seed).shuffle(article_ids)
     trainable = set(article_ids[:round(len(article_ids) * args.article_fraction)])
     labels = sorted({r["label"] for r in written})
-    pooled = {kind: [[0] * len(labels) for _ in labels] for kind in ("written", "plus")}
+    kinds = ("written", "plus", "compared")
+    pooled = {kind: [[0] * len(labels) for _ in labels] for kind in kinds}
+    compare_options = None if args.compare is None else args.compare.split()
     per_batch = []
     indices = []  # (labeled, predicted) stance index of each held-out original article
     copy_moves = {}  # kind of copy -> |difference| from its original, both unseen
-    # held-out original article -> [(label, plus-articles prediction, written-only prediction)]
+    # held-out original article -> [(label, plus-articles prediction, written-only
+    # prediction, compared prediction or None)]
     by_article = {}
 
-    def train(tmp, name, rows):
+    def train(tmp, name, rows, options=args.train_options):
         write(os.path.join(tmp, name + ".csv"), rows)
         model = os.path.join(tmp, name + ".json")
         subprocess.run([binary, "train", "--data", os.path.join(tmp, name + ".csv"), "--out", model,
-                        "--folds", "0", *args.train_options], check=True, capture_output=True)
+                        "--folds", "0", *options], check=True, capture_output=True)
         return model
 
     def score(model, test_path, kind):
@@ -187,10 +202,14 @@ def main():
             written_f1, written_predicted = score(written_model, test_path, "written")
             plus_f1, plus_predicted = score(plus_model, test_path, "plus")
             per_batch.append((batch, written_f1, plus_f1))
-            for row, written_label, plus_label in zip(held_rows, written_predicted,
-                                                      plus_predicted, strict=True):
+            compared_predicted = [None] * len(held_rows)
+            if compare_options is not None:
+                compared_model = train(tmp, "compared", written + extra, compare_options)
+                compared_predicted = score(compared_model, test_path, "compared")[1]
+            for row, *predicted in zip(held_rows, plus_predicted, written_predicted,
+                                       compared_predicted, strict=True):
                 by_article.setdefault(row["id"].rsplit("-", 1)[0], []).append(
-                    (row["label"], plus_label, written_label))
+                    (row["label"], *predicted))
             held = group_by_article(held_rows)
             held_copies = group_by_article(r for r in all_rows
                                      if r["copy_of"].startswith(batch + "-"))
@@ -204,14 +223,17 @@ def main():
                 copy_moves.setdefault(copy_rows[0]["kind"], []).append(move)
     for batch, w, p in per_batch:
         print(f"{batch}: written only {w:.3f}, plus articles {p:.3f}")
-    for kind, name in (("written", "written only"), ("plus", "plus articles")):
+    names = [("written", "written only"), ("plus", "plus articles")]
+    if compare_options is not None:
+        names.append(("compared", f"plus articles, compared options ({args.compare})"))
+    for kind, name in names:
         f1, f1s = macro_f1(pooled[kind])
         print(f"{name}: {len(batches)} held-out batches, pooled macro-F1 {f1:.4f} "
               f"({' '.join(f'{l} {x:.3f}' for l, x in zip(labels, f1s))})")
     print_by_neutral_share(by_article, labels)
     print(f"95% intervals from resampling the {len(by_article)} held-out articles "
           f"(1,000 paired resamples):")
-    print_bootstrap(by_article, labels)
+    print_bootstrap(by_article, labels, compare_options is not None)
     labeled, predicted = zip(*indices)
     print(f"plus articles, stance index of the {len(indices)} held-out articles against "
           f"their labeled index:")
