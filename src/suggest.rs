@@ -20,6 +20,10 @@ pub struct Suggestion {
     pub source: String,
     pub index: usize,
     pub text: String,
+    /// The sentences just before and after it in its article (empty at either end), so it
+    /// can be labeled in context, as the codebook asks.
+    pub previous: String,
+    pub next: String,
     pub predicted: usize,
     /// Probability of the predicted label.
     pub confidence: f64,
@@ -73,8 +77,15 @@ pub fn suggest(
 ) -> Vec<Suggestion> {
     let mut candidates: Vec<Suggestion> = Vec::new();
     for (source, text) in articles {
-        for (index, span) in split_sentences(text).into_iter().enumerate() {
-            let sentence = span.text(text);
+        let sentences: Vec<&str> = split_sentences(text)
+            .into_iter()
+            .map(|span| span.text(text))
+            .collect();
+        for (index, &sentence) in sentences.iter().enumerate() {
+            let neighbour = |i: Option<usize>| {
+                i.and_then(|i| sentences.get(i))
+                    .map_or_else(String::new, |s| s.to_string())
+            };
             let p = model.predict_probabilities(sentence);
             let mut order: Vec<usize> = (0..p.len()).collect();
             order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
@@ -82,6 +93,8 @@ pub fn suggest(
                 source: source.clone(),
                 index,
                 text: sentence.to_string(),
+                previous: neighbour(index.checked_sub(1)),
+                next: neighbour(Some(index + 1)),
                 predicted: order[0],
                 confidence: p[order[0]],
                 margin: p[order[0]] - p[order[1]],
@@ -138,5 +151,17 @@ mod tests {
         let fresh = suggest(&model, &articles, &labeled, 10);
         assert!(fresh.iter().all(|s| !s.text.starts_with("The talks")));
         assert_eq!(suggest(&model, &articles, &[], 1).len(), 1);
+        let first = all
+            .iter()
+            .find(|s| s.index == 0)
+            .expect("the first sentence");
+        assert_eq!(first.previous, "");
+        assert_eq!(first.next, "The talks were held on Monday.");
+        let last = all
+            .iter()
+            .find(|s| s.index == 3)
+            .expect("the last sentence");
+        assert_eq!(last.previous, "The talks were held on Monday!");
+        assert_eq!(last.next, "");
     }
 }

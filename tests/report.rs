@@ -138,7 +138,16 @@ fn suggest_writes_a_csv_ready_to_label() {
     let mut reader = csv::Reader::from_path(scratch.path("next.csv")).unwrap();
     assert_eq!(
         reader.headers().unwrap(),
-        vec!["id", "text", "label", "predicted", "confidence", "source"]
+        vec![
+            "id",
+            "text",
+            "label",
+            "predicted",
+            "confidence",
+            "source",
+            "previous_sentence",
+            "next_sentence"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 12);

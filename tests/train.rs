@@ -399,6 +399,69 @@ fn suggest_skips_the_sentences_of_every_training_file() {
     );
 }
 
+/// A model trained on other column names gets a `suggest` file with those names, each
+/// sentence beside its neighbours, and the file, once labeled, trains with the same options.
+#[test]
+fn suggest_writes_the_models_own_columns_and_the_labeled_file_trains_again() {
+    let scratch = Scratch::new();
+    let renamed = small_training_csv().replacen("id,text,label", "id,sentence,stance", 1);
+    assert!(renamed.starts_with("id,sentence,stance"), "{renamed}");
+    scratch.write("train.csv", renamed);
+    let columns = ["--text-column", "sentence", "--label-column", "stance"];
+    scratch
+        .run(&quick_train_args("model.json", &columns))
+        .success();
+    scratch.write(
+        "article.txt",
+        "Farmers in the south expect a late harvest. \
+         Rail freight to China grew again. \
+         Teachers asked for new textbooks.",
+    );
+    scratch
+        .run(&[
+            "suggest",
+            "--model",
+            "model.json",
+            "--out",
+            "next.csv",
+            "article.txt",
+        ])
+        .success();
+    let mut reader = csv::Reader::from_path(scratch.path("next.csv")).unwrap();
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "id",
+            "sentence",
+            "stance",
+            "predicted",
+            "confidence",
+            "source",
+            "previous_sentence",
+            "next_sentence"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let middle = rows
+        .iter()
+        .find(|r| &r[1] == "Rail freight to China grew again.")
+        .expect("the middle sentence is suggested");
+    assert_eq!(&middle[6], "Farmers in the south expect a late harvest.");
+    assert_eq!(&middle[7], "Teachers asked for new textbooks.");
+
+    // Label every suggestion (here: as its predicted label) and train on both files.
+    let mut writer = csv::Writer::from_path(scratch.path("labeled.csv")).unwrap();
+    writer.write_record(["sentence", "stance"]).unwrap();
+    for row in &rows {
+        writer.write_record([&row[1], &row[3]]).unwrap();
+    }
+    writer.flush().unwrap();
+    let mut args = quick_train_args("next.json", &columns);
+    args.extend(["--data", "labeled.csv"]);
+    scratch.run(&args).success();
+    assert!(scratch.path("next.json").exists());
+}
+
 /// The sentences of the `next.csv` that `suggest` wrote.
 fn suggested_texts(scratch: &Scratch) -> Vec<String> {
     let mut reader = csv::Reader::from_path(scratch.path("next.csv")).unwrap();

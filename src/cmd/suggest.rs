@@ -46,15 +46,27 @@ pub fn run(args: Args) -> Result<()> {
     let articles = args.articles.read()?;
     let suggestions = suggest(&model, &articles, &labeled, args.count);
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["id", "text", "label", "predicted", "confidence", "source"])?;
+    // The model's own column names, so the filled-in file trains with the same options.
+    writer.write_record([
+        "id",
+        &card.text_column,
+        &card.label_column,
+        "predicted",
+        "confidence",
+        "source",
+        "previous_sentence",
+        "next_sentence",
+    ])?;
     for s in &suggestions {
         writer.write_record([
-            format!("{}#{}", s.source, s.index),
-            s.text.clone(),
-            String::new(),
-            model.labels()[s.predicted].clone(),
-            format!("{:.4}", s.confidence),
-            s.source.clone(),
+            &format!("{}#{}", s.source, s.index),
+            &s.text,
+            "",
+            &model.labels()[s.predicted],
+            &format!("{:.4}", s.confidence),
+            &s.source,
+            &s.previous,
+            &s.next,
         ])?;
     }
     let csv = writer.into_inner().map_err(|e| e.into_error())?;
