@@ -1,6 +1,6 @@
 //! `kzstance evaluate`: table and JSON figures on labeled data.
 
-use crate::util::{repo_file, Scratch};
+use crate::util::{repo_file, small_training_csv, Scratch};
 
 /// `kzstance evaluate --format json` of the shipped model on the held-out file.
 fn held_out_figures() -> serde_json::Value {
@@ -284,4 +284,71 @@ fn a_file_the_model_was_fitted_on_draws_a_warning() {
         .run(&["evaluate", "--data", held_out.to_str().unwrap()])
         .success();
     assert!(!run.stderr().contains("warning"), "{}", run.stderr());
+}
+
+/// A model trained on other column names is evaluated on them without repeating the
+/// options; given options still win.
+#[test]
+fn the_models_own_column_names_are_the_default() {
+    let scratch = Scratch::new();
+    let renamed = small_training_csv().replacen("id,text,label", "id,sentence,stance", 1);
+    assert!(renamed.starts_with("id,sentence,stance"), "{renamed}");
+    scratch.write("train.csv", renamed);
+    scratch
+        .run(&[
+            "train",
+            "--data",
+            "train.csv",
+            "--out",
+            "model.json",
+            "--folds",
+            "0",
+            "--min-df",
+            "1",
+            "--text-column",
+            "sentence",
+            "--label-column",
+            "stance",
+        ])
+        .success();
+    scratch.write(
+        "test.csv",
+        "sentence,stance,note\nAstana refused to recognise the republics,pro_independence,x\n",
+    );
+    let figures = scratch
+        .run(&[
+            "evaluate",
+            "--model",
+            "model.json",
+            "--data",
+            "test.csv",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(
+        figures["per_class"]["pro_independence"]["support"], 1,
+        "{figures}"
+    );
+    let card = scratch
+        .run(&["inspect", "--model", "model.json"])
+        .success()
+        .stdout();
+    assert!(
+        card.contains("columns         text 'sentence', label 'stance'"),
+        "{card}"
+    );
+    // A given column wins over the model's: `label` is not a column of this file.
+    scratch
+        .run(&[
+            "evaluate",
+            "--model",
+            "model.json",
+            "--data",
+            "test.csv",
+            "--label-column",
+            "label",
+        ])
+        .fails_with(1, &["test.csv: no column named 'label'"]);
 }

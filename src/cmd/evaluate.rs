@@ -25,12 +25,14 @@ pub struct Args {
     /// Labeled CSV with a header row
     #[arg(long)]
     data: PathBuf,
-    /// Column holding the sentence
-    #[arg(long, default_value = "text")]
-    text_column: String,
-    /// Column holding the label
-    #[arg(long, default_value = "label")]
-    label_column: String,
+    /// Column holding the sentence [default: the one the model was trained on, `text` for
+    /// the shipped model]
+    #[arg(long)]
+    text_column: Option<String>,
+    /// Column holding the label [default: the one the model was trained on, `label` for the
+    /// shipped model]
+    #[arg(long)]
+    label_column: Option<String>,
     /// Also score each group of rows sharing a value of this column (an outlet, an article)
     #[arg(long, value_name = "COLUMN")]
     group_column: Option<String>,
@@ -49,14 +51,14 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let model = args.model.load()?;
+    let card = model.card();
     let data = load_grouped_csv(
         &args.data,
-        &args.text_column,
-        &args.label_column,
+        args.text_column.as_deref().unwrap_or(&card.text_column),
+        args.label_column.as_deref().unwrap_or(&card.label_column),
         args.group_column.as_deref(),
     )?;
-    if let Some(fitted) = model
-        .card()
+    if let Some(fitted) = card
         .files_fitted_on()
         .into_iter()
         .find(|file| file.sha256 == data.files[0].sha256)

@@ -188,11 +188,13 @@ fn render(inspection: &Inspection) -> String {
     let card = inspection.card;
     let mut text = String::new();
     text.push_str(&format!(
-        "model card\n  labels          {}\n  features        {}\n  training data   {}{}\n  rows per label  {}\n  tokenizer       {}\n  settings        alpha {}, max_iterations {}, tolerance {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
+        "model card\n  labels          {}\n  features        {}\n  training data   {}{}\n  columns         text '{}', label '{}'\n  rows per label  {}\n  tokenizer       {}\n  settings        alpha {}, max_iterations {}, tolerance {}, solver {}, min_df {}, max_df {}, max_features {}, balanced classes {}, seed {}\n",
         inspection.labels.join(", "),
         inspection.features,
         file_list(&card.training_files()),
         fit_only_line(card),
+        card.text_column,
+        card.label_column,
         card.rows_per_label
             .iter()
             .map(|(l, n)| format!("{l} {n}"))
