@@ -169,6 +169,15 @@ impl Model {
         self.labels.iter().position(|l| l == label)
     }
 
+    /// The indices of pro_independence and pro_kremlin, whose mean probabilities give the
+    /// stance index; `None` for a model without both (a sentiment model, say).
+    pub fn stance_labels(&self) -> Option<(usize, usize)> {
+        Some((
+            self.label_index(PRO_INDEPENDENCE)?,
+            self.label_index(PRO_KREMLIN)?,
+        ))
+    }
+
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
     }
@@ -248,15 +257,9 @@ impl Model {
         let n = sentences.len() as f64;
         shares.iter_mut().for_each(|s| *s /= n);
         mean_probabilities.iter_mut().for_each(|p| *p /= n);
-        let stance_index = match (
-            self.label_index(PRO_INDEPENDENCE),
-            self.label_index(PRO_KREMLIN),
-        ) {
-            (Some(independence), Some(kremlin)) => Some(
-                (mean_probabilities[independence] - mean_probabilities[kremlin]).clamp(-1.0, 1.0),
-            ),
-            _ => None,
-        };
+        let stance_index = self.stance_labels().map(|(independence, kremlin)| {
+            (mean_probabilities[independence] - mean_probabilities[kremlin]).clamp(-1.0, 1.0)
+        });
         let label = (0..n_labels).max_by(|&a, &b| {
             shares[a]
                 .total_cmp(&shares[b])

@@ -108,7 +108,15 @@ impl<'a> ReportArticle<'a> {
     pub fn render(&self, model: &Model, number: usize) -> RenderedArticle<'a> {
         let labels = model.labels();
         let mut section = String::with_capacity(self.text.len() * 3);
-        article_section(&mut section, number, self, labels, &label_colours(labels));
+        let stance = model.stance_labels().is_some();
+        article_section(
+            &mut section,
+            number,
+            self,
+            labels,
+            &label_colours(labels),
+            stance,
+        );
         RenderedArticle {
             source: self.source,
             aggregate: self.aggregate.clone(),
@@ -139,23 +147,30 @@ pub fn assemble_report(model: &Model, articles: &[RenderedArticle]) -> String {
         articles.len(),
         if articles.len() == 1 { "" } else { "s" }
     );
-    legend(&mut html, labels, &colours);
-    html.push_str("<h2 id=\"overview\">Overview</h2>\n<p class=\"sort\">Sort: <a href=\"#by-source\">by source</a><a href=\"#by-stance\">by stance index</a></p>\n");
-    let mut by_stance: Vec<usize> = (0..articles.len()).collect();
-    by_stance.sort_by(|&a, &b| {
-        let key = |i: usize| articles[i].aggregate.stance_index.unwrap_or(0.0);
-        key(a).total_cmp(&key(b)).then(a.cmp(&b))
-    });
+    // A model without the stance labels (a sentiment model, say) has no stance index: the
+    // report then leaves out its explanation, column and sort order.
+    let stance = model.stance_labels().is_some();
+    legend(&mut html, labels, &colours, stance);
+    html.push_str("<h2 id=\"overview\">Overview</h2>\n");
     let mut by_source: Vec<usize> = (0..articles.len()).collect();
     by_source.sort_by(|&a, &b| articles[a].source.cmp(articles[b].source).then(a.cmp(&b)));
-    overview(
-        &mut html,
-        "by-stance",
-        &by_stance,
-        articles,
-        labels,
-        &colours,
-    );
+    if stance {
+        html.push_str("<p class=\"sort\">Sort: <a href=\"#by-source\">by source</a><a href=\"#by-stance\">by stance index</a></p>\n");
+        let mut by_stance: Vec<usize> = (0..articles.len()).collect();
+        by_stance.sort_by(|&a, &b| {
+            let key = |i: usize| articles[i].aggregate.stance_index.unwrap_or(0.0);
+            key(a).total_cmp(&key(b)).then(a.cmp(&b))
+        });
+        overview(
+            &mut html,
+            "by-stance",
+            &by_stance,
+            articles,
+            labels,
+            &colours,
+            true,
+        );
+    }
     overview(
         &mut html,
         "by-source",
@@ -163,6 +178,7 @@ pub fn assemble_report(model: &Model, articles: &[RenderedArticle]) -> String {
         articles,
         labels,
         &colours,
+        stance,
     );
     for article in articles {
         html.push_str(&article.section);
@@ -171,7 +187,7 @@ pub fn assemble_report(model: &Model, articles: &[RenderedArticle]) -> String {
     html
 }
 
-fn legend(html: &mut String, labels: &[String], colours: &[(&str, (u8, u8, u8))]) {
+fn legend(html: &mut String, labels: &[String], colours: &[(&str, (u8, u8, u8))], stance: bool) {
     html.push_str("<div class=\"legend\"><p>");
     for (label, (hex, _)) in labels.iter().zip(colours) {
         let _ = write!(
@@ -194,8 +210,10 @@ fn legend(html: &mut String, labels: &[String], colours: &[(&str, (u8, u8, u8))]
         };
         let _ = write!(html, "<li><b>{}</b>: {meaning}</li>", escape(label));
     }
-    html.push_str("<li><b>Stance index</b>: the mean probability of pro_independence minus that of pro_kremlin over an article's sentences, from −1 (all pro-Kremlin) to +1 (all pro-independence).</li>\
-<li>Each sentence is tinted in its label's colour, stronger when the model is surer; hover for its probabilities. Underlined words pulled hardest toward the label.</li></ul></div>\n");
+    if stance {
+        html.push_str("<li><b>Stance index</b>: the mean probability of pro_independence minus that of pro_kremlin over an article's sentences, from −1 (all pro-Kremlin) to +1 (all pro-independence).</li>");
+    }
+    html.push_str("<li>Each sentence is tinted in its label's colour, stronger when the model is surer; hover for its probabilities. Underlined words pulled hardest toward the label.</li></ul></div>\n");
 }
 
 fn overview(
@@ -205,20 +223,30 @@ fn overview(
     articles: &[RenderedArticle],
     labels: &[String],
     colours: &[(&str, (u8, u8, u8))],
+    stance: bool,
 ) {
+    let stance_header = if stance {
+        "<th>stance index (−1 … +1)</th>"
+    } else {
+        ""
+    };
     let _ = writeln!(
         html,
-        "<div id=\"{id}\" class=\"overview\"><table><thead><tr><th>source</th><th>sentences</th><th>stance index (−1 … +1)</th><th>label shares</th></tr></thead><tbody>"
+        "<div id=\"{id}\" class=\"overview\"><table><thead><tr><th>source</th><th>sentences</th>{stance_header}<th>label shares</th></tr></thead><tbody>"
     );
     for &i in order {
         let article = &articles[i];
         let aggregate = &article.aggregate;
         let _ = writeln!(
             html,
-            "<tr><td><a href=\"#article-{i}\">{}</a></td><td class=\"figure\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"#article-{i}\">{}</a></td><td class=\"figure\">{}</td>{}<td>{}</td></tr>",
             escape(article.source),
             aggregate.sentences,
-            stance_svg(aggregate.stance_index),
+            if stance {
+                format!("<td>{}</td>", stance_svg(aggregate.stance_index))
+            } else {
+                String::new()
+            },
             shares_svg(&aggregate.shares, labels, colours),
         );
     }
@@ -274,16 +302,22 @@ fn article_section(
     article: &ReportArticle,
     labels: &[String],
     colours: &[(&str, (u8, u8, u8))],
+    stance: bool,
 ) {
     let aggregate = &article.aggregate;
+    let stance_figure = if stance {
+        let index = aggregate
+            .stance_index
+            .map_or("n/a".to_string(), |s| format!("{s:+.2}"));
+        format!(" · stance index {index}")
+    } else {
+        String::new()
+    };
     let _ = write!(
         html,
-        "<section class=\"article\" id=\"article-{number}\"><h2>{}</h2><p class=\"figure\">{} sentences · stance index {} · overall {}</p>\n<div class=\"article-text\">",
+        "<section class=\"article\" id=\"article-{number}\"><h2>{}</h2><p class=\"figure\">{} sentences{stance_figure} · overall {}</p>\n<div class=\"article-text\">",
         escape(article.source),
         aggregate.sentences,
-        aggregate
-            .stance_index
-            .map_or("n/a".to_string(), |s| format!("{s:+.2}")),
         aggregate
             .label
             .map_or("n/a".to_string(), |l| escape(&labels[l])),

@@ -52,6 +52,66 @@ fn report_is_one_self_contained_html_file_with_every_part() {
     );
 }
 
+/// A model of other labels (no pro_independence, no pro_kremlin) has no stance index: the
+/// report and the classify table leave it out instead of printing "n/a" everywhere.
+#[test]
+fn a_model_without_the_stance_labels_shows_no_stance_index() {
+    let scratch = Scratch::new();
+    let rows: String = [
+        ("The harvest was excellent and farmers are pleased", "good"),
+        ("Markets rallied after the welcome news", "good"),
+        ("The new bridge delighted residents", "good"),
+        ("The flood destroyed homes and crops", "bad"),
+        ("Markets slumped after the grim news", "bad"),
+        ("Residents complained about broken roads", "bad"),
+    ]
+    .iter()
+    .map(|(text, label)| format!("{text},{label}\n"))
+    .collect();
+    scratch.write("mood.csv", format!("text,label\n{rows}"));
+    scratch
+        .run(&[
+            "train",
+            "--data",
+            "mood.csv",
+            "--out",
+            "mood.json",
+            "--folds",
+            "0",
+            "--min-df",
+            "1",
+        ])
+        .success();
+    scratch.write("day.txt", "Markets rallied. The flood destroyed roads.");
+    scratch
+        .run(&[
+            "report",
+            "--model",
+            "mood.json",
+            "--out",
+            "mood.html",
+            "day.txt",
+        ])
+        .success();
+    let html = String::from_utf8(read(&scratch.path("mood.html"))).unwrap();
+    assert_eq!(html.matches("<section class=\"article\"").count(), 1);
+    for absent in [
+        "Stance index",
+        "stance index",
+        "id=\"by-stance\"",
+        "class=\"stance\"",
+    ] {
+        assert!(!html.contains(absent), "{absent} in the report");
+    }
+    assert!(html.contains("id=\"by-source\""));
+    let table = scratch
+        .run(&["classify", "--model", "mood.json", "day.txt"])
+        .success()
+        .stdout();
+    assert!(table.contains("2 sentences; bad "), "{table}");
+    assert!(!table.contains("stance index"), "{table}");
+}
+
 fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()

@@ -314,14 +314,19 @@ fn render_table(model: &Model, record: &ArticleRecord) -> String {
         .zip(aggregate.shares.values())
         .map(|(label, share)| format!("{label} {:.0}%", share * 100.0))
         .collect();
+    // A model without the stance labels has no stance index to speak of.
+    let stance = match (model.stance_labels(), aggregate.stance_index) {
+        (None, _) => String::new(),
+        (Some(_), index) => format!(
+            "; stance index {}",
+            index.map_or("n/a".to_string(), |v| format!("{v:+.3}"))
+        ),
+    };
     format!(
-        "{}\n{table}\n{} sentences; {}; stance index {}; overall {}\n\n",
+        "{}\n{table}\n{} sentences; {}{stance}; overall {}\n\n",
         record.source,
         aggregate.sentences,
         shares.join(", "),
-        aggregate
-            .stance_index
-            .map_or("n/a".to_string(), |v| format!("{v:+.3}")),
         aggregate.label.unwrap_or("n/a"),
     )
 }

@@ -34,9 +34,10 @@ pub fn run(args: Args) -> Result<()> {
     kzstance::persist::write_atomically(&args.out, html.as_bytes())
         .with_context(|| format!("cannot write the report to {}", args.out.display()))?;
     eprintln!(
-        "kzstance: wrote {} ({} articles)",
+        "kzstance: wrote {} ({} article{})",
         args.out.display(),
-        articles.len()
+        articles.len(),
+        if articles.len() == 1 { "" } else { "s" }
     );
     Ok(())
 }
