@@ -14,7 +14,8 @@ case_row() { # description, then the command
   local err code
   err=$("$@" 2>&1 >/dev/null)
   code=$?
-  err=${err%%$'\n'*}
+  # The error line when there is one (a warning may come first), else the first line.
+  err=$(grep -m1 'error' <<<"$err" || head -n1 <<<"$err")
   printf '| %s | %s | `%s` |\n' "$what" "$code" "${err//|/\\|}"
 }
 train() { local data=$1; shift; "$bin" train --data "$data" --out model.json --folds 2 --min-df 1 "$@"; }
@@ -48,6 +49,7 @@ case_row "model: weights disagree with vocabulary" "$bin" classify --model dims.
 sed 's/"intercepts":\[/"intercepts":[NaN,/' model.json >nan.json; case_row "model: NaN" "$bin" classify --model nan.json g.csv
 sed 's/"intercepts":\[/"intercepts":[1e999,/' model.json >inf.json; case_row "model: infinite number" "$bin" classify --model inf.json g.csv
 case_row "evaluate: group column missing" "$bin" evaluate --data g.csv --group-column outlet
+printf 'text,label\nAstana abstained,neutral_balancing\nAstana refused,Pro-Independence\n' >spelt.csv; case_row "evaluate: a label the model lacks" "$bin" evaluate --data spelt.csv
 case_row "evaluate: predictions directory missing" "$bin" evaluate --model model.json --data g.csv --predictions nowhere/p.csv
 case_row "train: group column missing" "$bin" train --data g.csv --out gm.json --group-column outlet
 case_row "train: second --data file missing" "$bin" train --data g.csv --data mine.csv --out two.json

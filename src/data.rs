@@ -95,18 +95,27 @@ impl LabeledData {
     /// Each row's label as an index into `labels`, or an error naming the first label
     /// that `labels` lacks.
     pub fn targets(&self, labels: &[String]) -> Result<Vec<usize>> {
-        self.labels
+        let found: Vec<Option<usize>> = self
+            .labels
             .iter()
-            .map(|label| {
-                labels
-                    .iter()
-                    .position(|l| l == label)
-                    .ok_or_else(|| Error::LabelMismatch {
-                        data: self.label_set(),
-                        model: labels.to_vec(),
-                    })
-            })
-            .collect()
+            .map(|label| labels.iter().position(|l| l == label))
+            .collect();
+        let Some(first) = found.iter().position(Option::is_none) else {
+            return Ok(found.into_iter().flatten().collect());
+        };
+        let label = &self.labels[first];
+        // "Pro-Kremlin" or "pro kremlin" for "pro_kremlin": say so rather than guess.
+        let spelling = |l: &str| l.trim().to_lowercase().replace(['-', ' '], "_");
+        Err(Error::LabelMismatch {
+            location: self.location(first),
+            label: label.clone(),
+            model: labels.to_vec(),
+            hint: labels
+                .iter()
+                .find(|l| spelling(l) == spelling(label))
+                .cloned(),
+            more_rows: found[first + 1..].iter().filter(|t| t.is_none()).count(),
+        })
     }
 }
 

@@ -122,10 +122,16 @@ pub enum Error {
     #[error("{path}: inconsistent model: {problem}")]
     ModelInvalid { path: PathBuf, problem: String },
 
-    #[error("the data's labels {data:?} are not the model's labels {model:?}")]
+    #[error("{location}: label '{label}' is not one of the model's labels ({}){}{}", model.join(", "), hint.as_ref().map_or(String::new(), |h| format!("; did you mean '{h}'?")), if *more_rows > 0 { format!(" ({more_rows} more row(s) have labels the model lacks)") } else { String::new() })]
     LabelMismatch {
-        data: Vec<String>,
+        /// `FILE:LINE` of the first row whose label the model lacks.
+        location: String,
+        label: String,
         model: Vec<String>,
+        /// The model's label that `label` spells differently (case, `-` for `_`, spaces).
+        hint: Option<String>,
+        /// Further rows with labels the model lacks.
+        more_rows: usize,
     },
 
     #[error("{path}: no *.txt files in this directory")]

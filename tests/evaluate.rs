@@ -111,7 +111,20 @@ fn labels_the_model_lacks_are_refused() {
     scratch.write("d.csv", "text,label\nA fine day.,positive\n");
     scratch.run(&["evaluate", "--data", "d.csv"]).fails_with(
         1,
-        &["the data's labels [\"positive\"] are not the model's labels"],
+        &["d.csv:2: label 'positive' is not one of the model's labels (neutral_balancing, pro_independence, pro_kremlin)"],
+    );
+    // A label spelt another way is named with the model's spelling; later rows are counted.
+    scratch.write(
+        "e.csv",
+        "text,label\nAstana abstained.,neutral_balancing\nAstana refused.,Pro-Independence\nA fine day.,positive\n",
+    );
+    scratch.run(&["evaluate", "--data", "e.csv"]).fails_with(
+        1,
+        &[
+            "e.csv:3: label 'Pro-Independence' is not one of the model's labels",
+            "did you mean 'pro_independence'?",
+            "(1 more row(s) have labels the model lacks)",
+        ],
     );
 }
 
