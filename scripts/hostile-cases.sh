@@ -34,6 +34,7 @@ printf 'text,label\nfine,a\nbad \xc3\x28 bytes,b\n' >bad.csv; case_row "invalid 
 printf 'text,label\n' >header.csv; case_row "header but no rows" train header.csv
 { good; good | tail -n +2; } >dup.csv; case_row "duplicate rows (warning, trains)" train dup.csv
 good >g.csv; case_row "output directory missing" "$bin" train --data g.csv --out nowhere/m.json --folds 2 --min-df 1
+case_row "output path names an input" "$bin" train --data g.csv --out g.csv
 case_row "article file missing" "$bin" classify nope.txt
 mkdir -p emptydir; case_row "directory without *.txt" "$bin" classify emptydir
 printf 'Astana abstained. \xff\xfe broken' >bad.txt; case_row "invalid UTF-8 in an article" "$bin" classify bad.txt

@@ -14,6 +14,14 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("{output}: this is also an input ({input}); the {what} would replace it, so write it elsewhere")]
+    OutputIsInput {
+        output: PathBuf,
+        input: PathBuf,
+        /// What would have been written: "model", "report", ….
+        what: &'static str,
+    },
+
     #[error("{path}: the file is empty; expected a header line with the columns {expected}")]
     EmptyCsv { path: PathBuf, expected: String },
 

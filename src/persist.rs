@@ -134,6 +134,33 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Whether `path` (followed through symbolic links) exists and is neither an ordinary file
 /// nor a directory.
+/// Refuses to write the `what` to `output` when `output` is one of `inputs` (the same file,
+/// however named), before any work is done: a slip such as `--out data/stance.csv` would
+/// otherwise replace the input with the output. Devices and pipes are never inputs here.
+pub fn refuse_to_overwrite_input(
+    output: &Path,
+    inputs: &[&Path],
+    what: &'static str,
+) -> Result<()> {
+    if is_special_file(output) {
+        return Ok(());
+    }
+    let Ok(output_file) = output.canonicalize() else {
+        return Ok(()); // not there yet, so nothing to overwrite
+    };
+    match inputs
+        .iter()
+        .find(|input| input.canonicalize().is_ok_and(|file| file == output_file))
+    {
+        Some(input) => Err(Error::OutputIsInput {
+            output: output.to_path_buf(),
+            input: input.to_path_buf(),
+            what,
+        }),
+        None => Ok(()),
+    }
+}
+
 fn is_special_file(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }

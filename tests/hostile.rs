@@ -476,3 +476,66 @@ fn a_missing_or_empty_group_column_is_refused_with_file_and_line() {
         .fails_with(1, &["e.csv", "line 3", "id"]);
     assert!(!scratch.path("m.json").exists(), "no model written");
 }
+
+/// An output path that names an input (a slip such as `--out data/stance.csv`) is refused
+/// before any work, and the input is left byte for byte as it was.
+#[test]
+fn an_output_that_would_replace_an_input_is_refused() {
+    let s = Scratch::new();
+    s.write("train.csv", small_training_csv());
+    train(&s, "train.csv").success();
+    s.write("article.txt", "Moscow sent troops. Astana abstained.");
+    std::fs::create_dir(s.path("articles")).unwrap();
+    s.write("articles/one.txt", "Kyiv got aid from Almaty.");
+    let cases: [(&[&str], &str, &str); 6] = [
+        (
+            &["train", "--data", "train.csv", "--out", "./train.csv"],
+            "train.csv",
+            "the model would replace it",
+        ),
+        (
+            &[
+                "evaluate",
+                "--data",
+                "train.csv",
+                "--predictions",
+                "train.csv",
+            ],
+            "train.csv",
+            "the predictions would replace it",
+        ),
+        (
+            &["report", "--out", "article.txt", "article.txt"],
+            "article.txt",
+            "the report would replace it",
+        ),
+        (
+            &["suggest", "--out", "articles/one.txt", "articles"],
+            "articles/one.txt",
+            "the suggestions would replace it",
+        ),
+        (
+            &[
+                "suggest",
+                "--model",
+                "model.json",
+                "--out",
+                "train.csv",
+                "article.txt",
+            ],
+            "train.csv",
+            "the suggestions would replace it",
+        ),
+        (
+            &["inspect", "--model", "model.json", "--svg", "model.json"],
+            "model.json",
+            "the chart would replace it",
+        ),
+    ];
+    for (args, input, message) in cases {
+        let before = read(&s.path(input));
+        s.run(args)
+            .fails_with(1, &["this is also an input", message]);
+        assert_eq!(read(&s.path(input)), before, "{input} changed: {args:?}");
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
@@ -50,6 +50,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if let Some(path) = &args.predictions {
+        let inputs: Vec<&Path> = std::iter::once(args.data.as_path())
+            .chain(args.model.path())
+            .collect();
+        persist::refuse_to_overwrite_input(path, &inputs, "predictions")?;
+    }
     let model = args.model.load()?;
     let card = model.card();
     let data = load_grouped_csv(

@@ -79,8 +79,12 @@ pub fn run(args: Args) -> Result<()> {
         terms: args.terms.iter().map(|w| term_report(&model, w)).collect(),
     };
     if let Some(path) = &args.svg {
-        std::fs::write(path, kzstance::report::weights_svg(&model, args.top))
-            .map_err(|e| kzstance::Error::io(path, e))?;
+        let inputs: Vec<&std::path::Path> = args.model.path().into_iter().collect();
+        kzstance::persist::refuse_to_overwrite_input(path, &inputs, "chart")?;
+        kzstance::persist::write_atomically(
+            path,
+            kzstance::report::weights_svg(&model, args.top).as_bytes(),
+        )?;
     }
     let mut out = std::io::stdout().lock();
     match args.format {

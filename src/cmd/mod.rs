@@ -10,7 +10,7 @@ pub mod suggest;
 pub mod train;
 
 use std::io::{self, IsTerminal, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use kzstance::persist;
@@ -25,6 +25,11 @@ pub struct ModelArg {
 }
 
 impl ModelArg {
+    /// The model file named, if one was.
+    pub fn path(&self) -> Option<&Path> {
+        self.model.as_deref()
+    }
+
     /// The model file named, or the built-in model when none was.
     pub fn load(&self) -> Result<Model> {
         Ok(match &self.model {
@@ -49,6 +54,19 @@ impl ArticleArgs {
     /// Every article read as `(name, text)`, in order.
     pub fn read(&self) -> Result<Vec<(String, String)>> {
         read_all(&self.inputs, self.lossy)
+    }
+
+    /// The article files, directories expanded (a directory that cannot be read gives
+    /// none here; reading the articles reports it).
+    pub fn files(&self) -> Vec<PathBuf> {
+        expand_inputs(&self.inputs)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|input| match input {
+                Input::File(path) => Some(path),
+                Input::Stdin => None,
+            })
+            .collect()
     }
 }
 

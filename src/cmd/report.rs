@@ -1,6 +1,6 @@
 //! `kzstance report`: one self-contained HTML file showing how every article reads.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use kzstance::report::{assemble_report, RenderedArticle, ReportArticle};
@@ -20,6 +20,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let files = args.articles.files();
+    let inputs: Vec<&Path> = files
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(args.model.path())
+        .collect();
+    kzstance::persist::refuse_to_overwrite_input(&args.out, &inputs, "report")?;
     let model = args.model.load()?;
     let texts = args.articles.read()?;
     // Each article is explained and drawn at once, and only its drawing kept.

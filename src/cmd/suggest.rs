@@ -1,7 +1,7 @@
 //! `kzstance suggest`: write the sentences most worth labeling next as a CSV to fill in.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use kzstance::data::load_labeled_csv;
@@ -39,6 +39,16 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         args.labeled.clone()
     };
+    if let Some(out) = &args.out {
+        let files = args.articles.files();
+        let inputs: Vec<&Path> = files
+            .iter()
+            .chain(&labeled_paths)
+            .map(PathBuf::as_path)
+            .chain(args.model.path())
+            .collect();
+        kzstance::persist::refuse_to_overwrite_input(out, &inputs, "suggestions")?;
+    }
     let mut labeled = Vec::new();
     for path in &labeled_paths {
         labeled.extend(load_labeled_csv(path, &card.text_column, &card.label_column)?.texts);

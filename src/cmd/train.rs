@@ -1,7 +1,7 @@
 //! `kzstance train`: cross-validate on a labeled CSV, fit on all rows, write the model.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -100,6 +100,13 @@ enum SolverArg {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let inputs: Vec<&Path> = args
+        .data
+        .iter()
+        .chain(&args.fit_only)
+        .map(PathBuf::as_path)
+        .collect();
+    persist::refuse_to_overwrite_input(&args.out, &inputs, "model")?;
     let data = load_grouped_csvs(
         &args.data,
         &args.text_column,
