@@ -75,3 +75,27 @@ fn table_shows_bias_terms_and_score() {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
 }
+
+/// A file name as TEXT is explained as words, but the user is told how to explain the
+/// file; blank text says there is nothing to explain.
+#[test]
+fn a_file_name_or_blank_text_draws_a_hint() {
+    let scratch = Scratch::new();
+    scratch.write("article.txt", "Astana abstained.");
+    let run = scratch.run(&["explain", "article.txt"]).success();
+    assert!(
+        run.stderr()
+            .contains("to explain that file's text, run `kzstance explain - < article.txt`"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stdout().contains("[0] article.txt"), "{}", run.stdout());
+    let run = scratch.run(&["explain", "Astana abstained."]).success();
+    assert_eq!(run.stderr(), "");
+    let run = scratch.run(&["explain", "  "]).success();
+    assert!(
+        run.stderr().contains("no text to explain"),
+        "{}",
+        run.stderr()
+    );
+}

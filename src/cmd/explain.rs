@@ -54,8 +54,17 @@ pub fn run(args: Args) -> Result<()> {
         std::io::stdin().read_to_end(&mut bytes)?;
         decode(bytes, "-", false)?
     } else {
+        if std::path::Path::new(&args.text).is_file() {
+            eprintln!(
+                "kzstance: warning: explaining the words '{}' themselves; to explain that file's text, run `kzstance explain - < {}`",
+                args.text, args.text
+            );
+        }
         args.text.clone()
     };
+    if text.trim().is_empty() {
+        eprintln!("kzstance: warning: no text to explain");
+    }
     let explanations = model.explain(&text);
     let mut out = std::io::stdout().lock();
     match args.format {
