@@ -63,7 +63,7 @@ pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Eval
         })
         .collect();
     let occurring: Vec<f64> = (0..n)
-        .filter(|&c| per_class[c].support > 0 || confusion.iter().any(|row| row[c] > 0))
+        .filter(|&c| occurs(&confusion, c))
         .map(|c| per_class[c].f1)
         .collect();
     let macro_f1 = occurring.iter().sum::<f64>() / occurring.len().max(1) as f64;
@@ -74,6 +74,21 @@ pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Eval
         per_class,
         confusion,
     }
+}
+
+impl Evaluation {
+    /// Whether label `class` is among the true labels or the predictions; macro-F1
+    /// averages only the labels that are.
+    pub fn occurs(&self, class: usize) -> bool {
+        occurs(&self.confusion, class)
+    }
+}
+
+fn occurs(confusion: &[Vec<usize>], class: usize) -> bool {
+    confusion
+        .iter()
+        .enumerate()
+        .any(|(t, row)| row[class] > 0 || (t == class && row.iter().any(|&n| n > 0)))
 }
 
 /// The figures of one group of rows (an outlet, an article, a source).
@@ -175,9 +190,11 @@ mod tests {
         let e = evaluate(&labels(), &[0, 1, 1], &[0, 1, 1]);
         assert_eq!(e.macro_f1, 1.0);
         assert_eq!(e.per_class[2].support, 0);
+        assert!(e.occurs(0) && e.occurs(1) && !e.occurs(2));
         // c predicted once but never true still counts, with F1 0.
         let e = evaluate(&labels(), &[0, 1, 1], &[0, 1, 2]);
         assert!((e.macro_f1 - (1.0 + 2.0 / 3.0 + 0.0) / 3.0).abs() < 1e-12);
+        assert!(e.occurs(2), "predicted, never true");
         // No rows at all: nothing occurs, and the figure is 0, not NaN.
         assert_eq!(evaluate(&labels(), &[], &[]).macro_f1, 0.0);
     }

@@ -365,3 +365,30 @@ fn the_models_own_column_names_are_the_default() {
         ])
         .fails_with(1, &["test.csv: no column named 'label'"]);
 }
+
+/// A file without one of the model's labels is scored on the labels it has: macro-F1 leaves
+/// the absent label out, and the table shows it without figures.
+#[test]
+fn a_label_absent_from_the_file_and_the_predictions_is_left_out() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "two.csv",
+        "text,label\nThousands rallied in Almaty in support of Ukraine.,pro_independence\n\
+         Moscow sent troops to Almaty at Tokayev's request.,pro_kremlin\n",
+    );
+    let figures = scratch
+        .run(&["evaluate", "--data", "two.csv", "--format", "json"])
+        .success()
+        .json();
+    assert_eq!(figures["accuracy"], 1.0, "{figures}");
+    assert_eq!(figures["macro_f1"], 1.0, "{figures}");
+    let table = scratch
+        .run(&["evaluate", "--data", "two.csv"])
+        .success()
+        .stdout();
+    let neutral = table
+        .lines()
+        .find(|l| l.contains("neutral_balancing"))
+        .unwrap();
+    assert!(neutral.contains("–") && neutral.contains(" 0 "), "{table}");
+}

@@ -249,12 +249,20 @@ pub fn render_evaluation(e: &Evaluation) -> String {
     let mut per_class = Table::new();
     per_class.load_preset(UTF8_FULL_CONDENSED);
     per_class.set_header(vec!["label", "precision", "recall", "f1", "support"]);
-    for (label, m) in e.labels.iter().zip(&e.per_class) {
+    for (c, (label, m)) in e.labels.iter().zip(&e.per_class).enumerate() {
+        // A label neither present nor predicted has no figures, and macro-F1 leaves it out.
+        let figure = |value: f64| {
+            if e.occurs(c) {
+                fixed(value, 3)
+            } else {
+                "–".to_string()
+            }
+        };
         per_class.add_row(vec![
             label.clone(),
-            fixed(m.precision, 3),
-            fixed(m.recall, 3),
-            fixed(m.f1, 3),
+            figure(m.precision),
+            figure(m.recall),
+            figure(m.f1),
             m.support.to_string(),
         ]);
     }
