@@ -1,6 +1,6 @@
 //! `kzstance evaluate`: table and JSON figures on labeled data.
 
-use crate::util::{repo_file, small_training_csv, Scratch};
+use crate::util::{repo_file, train_on_renamed_columns, Scratch};
 
 /// `kzstance evaluate --format json` of the shipped model on the held-out file.
 fn held_out_figures() -> serde_json::Value {
@@ -304,26 +304,7 @@ fn a_file_the_model_was_fitted_on_draws_a_warning() {
 #[test]
 fn the_models_own_column_names_are_the_default() {
     let scratch = Scratch::new();
-    let renamed = small_training_csv().replacen("id,text,label", "id,sentence,stance", 1);
-    assert!(renamed.starts_with("id,sentence,stance"), "{renamed}");
-    scratch.write("train.csv", renamed);
-    scratch
-        .run(&[
-            "train",
-            "--data",
-            "train.csv",
-            "--out",
-            "model.json",
-            "--folds",
-            "0",
-            "--min-df",
-            "1",
-            "--text-column",
-            "sentence",
-            "--label-column",
-            "stance",
-        ])
-        .success();
+    train_on_renamed_columns(&scratch);
     scratch.write(
         "test.csv",
         "sentence,stance,note\nAstana refused to recognise the republics,pro_independence,x\n",

@@ -2,7 +2,10 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::util::{read, repo, run_in, small_training_csv, Scratch};
+use crate::util::{
+    read, repo, run_in, small_training_csv, suggest_header, train_on_renamed_columns, Scratch,
+    RENAMED_COLUMNS,
+};
 
 /// A quick training run's arguments: `train.csv` (written by the test) in 3 folds with
 /// every term kept, the model to `out`, then `extra`.
@@ -404,13 +407,7 @@ fn suggest_skips_the_sentences_of_every_training_file() {
 #[test]
 fn suggest_writes_the_models_own_columns_and_the_labeled_file_trains_again() {
     let scratch = Scratch::new();
-    let renamed = small_training_csv().replacen("id,text,label", "id,sentence,stance", 1);
-    assert!(renamed.starts_with("id,sentence,stance"), "{renamed}");
-    scratch.write("train.csv", renamed);
-    let columns = ["--text-column", "sentence", "--label-column", "stance"];
-    scratch
-        .run(&quick_train_args("model.json", &columns))
-        .success();
+    train_on_renamed_columns(&scratch);
     scratch.write(
         "article.txt",
         "Farmers in the south expect a late harvest. \
@@ -430,16 +427,7 @@ fn suggest_writes_the_models_own_columns_and_the_labeled_file_trains_again() {
     let mut reader = csv::Reader::from_path(scratch.path("next.csv")).unwrap();
     assert_eq!(
         reader.headers().unwrap(),
-        vec![
-            "id",
-            "sentence",
-            "stance",
-            "predicted",
-            "confidence",
-            "source",
-            "previous_sentence",
-            "next_sentence"
-        ]
+        suggest_header("sentence", "stance")
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let middle = rows
@@ -456,7 +444,7 @@ fn suggest_writes_the_models_own_columns_and_the_labeled_file_trains_again() {
         writer.write_record([&row[1], &row[3]]).unwrap();
     }
     writer.flush().unwrap();
-    let mut args = quick_train_args("next.json", &columns);
+    let mut args = quick_train_args("next.json", &RENAMED_COLUMNS);
     args.extend(["--data", "labeled.csv"]);
     scratch.run(&args).success();
     assert!(scratch.path("next.json").exists());

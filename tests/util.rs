@@ -232,6 +232,45 @@ pub fn small_training_csv() -> String {
     csv
 }
 
+/// The column options of a model trained on [`small_training_csv`] renamed to
+/// `sentence` and `stance`.
+pub const RENAMED_COLUMNS: [&str; 4] = ["--text-column", "sentence", "--label-column", "stance"];
+
+/// Writes [`small_training_csv`] as `train.csv` with its columns named `sentence` and
+/// `stance`, and trains `model.json` on it (no folds, every term kept).
+pub fn train_on_renamed_columns(scratch: &Scratch) {
+    let renamed = small_training_csv().replacen("id,text,label", "id,sentence,stance", 1);
+    assert!(renamed.starts_with("id,sentence,stance"), "{renamed}");
+    scratch.write("train.csv", renamed);
+    let mut args = vec![
+        "train",
+        "--data",
+        "train.csv",
+        "--out",
+        "model.json",
+        "--folds",
+        "0",
+        "--min-df",
+        "1",
+    ];
+    args.extend(RENAMED_COLUMNS);
+    scratch.run(&args).success();
+}
+
+/// The header of a `suggest` CSV for a model of these text and label columns.
+pub fn suggest_header<'a>(text: &'a str, label: &'a str) -> Vec<&'a str> {
+    vec![
+        "id",
+        text,
+        label,
+        "predicted",
+        "confidence",
+        "source",
+        "previous_sentence",
+        "next_sentence",
+    ]
+}
+
 /// Reads a file, panicking with its name.
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
