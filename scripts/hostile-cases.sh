@@ -35,6 +35,7 @@ printf 'text,label\n' >header.csv; case_row "header but no rows" train header.cs
 { good; good | tail -n +2; } >dup.csv; case_row "duplicate rows (warning, trains)" train dup.csv
 good >g.csv; case_row "output directory missing" "$bin" train --data g.csv --out nowhere/m.json --folds 2 --min-df 1
 case_row "output path names an input" "$bin" train --data g.csv --out g.csv
+printf 'Astana abstained.' >a.txt; printf 'id,text,label\n1,Astana abstained.,neutral_balancing\n' >next.csv; case_row "suggest over labels being filled in" "$bin" suggest --out next.csv a.txt
 case_row "article file missing" "$bin" classify nope.txt
 mkdir -p emptydir; case_row "directory without *.txt" "$bin" classify emptydir
 printf 'Astana abstained. \xff\xfe broken' >bad.txt; case_row "invalid UTF-8 in an article" "$bin" classify bad.txt

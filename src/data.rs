@@ -119,6 +119,31 @@ impl LabeledData {
     }
 }
 
+/// How many rows of the CSV at `path` have a non-empty `label_column`: 0 when there is no
+/// such file, it is not a CSV with that column, or no label is filled in. For not writing
+/// over labels someone has begun to fill in.
+pub fn count_filled_labels(path: &Path, label_column: &str) -> usize {
+    let Ok(mut reader) = csv::ReaderBuilder::new().flexible(true).from_path(path) else {
+        return 0;
+    };
+    let Some(index) = reader
+        .byte_headers()
+        .ok()
+        .and_then(|h| h.iter().position(|c| c == label_column.as_bytes()))
+    else {
+        return 0;
+    };
+    reader
+        .byte_records()
+        .map_while(std::result::Result::ok)
+        .filter(|record| {
+            record
+                .get(index)
+                .is_some_and(|l| !l.trim_ascii().is_empty())
+        })
+        .count()
+}
+
 /// Reads a labeled CSV. The header names the columns; `text_column` and `label_column`
 /// must be among them. A UTF-8 byte-order mark and CRLF line ends are accepted.
 pub fn load_labeled_csv(path: &Path, text_column: &str, label_column: &str) -> Result<LabeledData> {

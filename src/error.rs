@@ -22,6 +22,9 @@ pub enum Error {
         what: &'static str,
     },
 
+    #[error("{path}: already holds {rows} labeled row(s); write the suggestions elsewhere, or move the file, so the labels are not lost")]
+    WouldLoseLabels { path: PathBuf, rows: usize },
+
     #[error("{path}: the file is empty; expected a header line with the columns {expected}")]
     EmptyCsv { path: PathBuf, expected: String },
 

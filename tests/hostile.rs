@@ -539,3 +539,26 @@ fn an_output_that_would_replace_an_input_is_refused() {
         assert_eq!(read(&s.path(input)), before, "{input} changed: {args:?}");
     }
 }
+
+/// `suggest --out` over a file whose labels someone has begun to fill in is refused, and
+/// the file keeps them; over a file with no labels yet it writes as before.
+#[test]
+fn suggestions_never_overwrite_labels_being_filled_in() {
+    let s = Scratch::new();
+    s.write(
+        "article.txt",
+        "Moscow sent troops. Astana abstained. Kyiv got aid.",
+    );
+    let suggest = ["suggest", "--out", "next.csv", "article.txt"];
+    s.run(&suggest).success();
+    let fresh = String::from_utf8(read(&s.path("next.csv"))).unwrap();
+    s.run(&suggest).success(); // nothing labeled yet: written again
+    let labeled = fresh.replacen(",,", ",pro_kremlin,", 1);
+    assert_ne!(labeled, fresh);
+    s.write("next.csv", &labeled);
+    s.run(&suggest).fails_with(
+        1,
+        &["next.csv: already holds 1 labeled row(s); write the suggestions elsewhere"],
+    );
+    assert_eq!(read(&s.path("next.csv")), labeled.as_bytes());
+}

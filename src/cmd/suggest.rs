@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use kzstance::data::load_labeled_csv;
+use kzstance::data::{count_filled_labels, load_labeled_csv};
 use kzstance::suggest::suggest;
 
 use super::{joined_paths, ArticleArgs, ModelArg};
@@ -48,6 +48,14 @@ pub fn run(args: Args) -> Result<()> {
             .chain(args.model.path())
             .collect();
         kzstance::persist::refuse_to_overwrite_input(out, &inputs, "suggestions")?;
+        let rows = count_filled_labels(out, &card.label_column);
+        if rows > 0 {
+            return Err(kzstance::Error::WouldLoseLabels {
+                path: out.clone(),
+                rows,
+            }
+            .into());
+        }
     }
     let mut labeled = Vec::new();
     for path in &labeled_paths {
