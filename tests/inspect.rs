@@ -76,3 +76,43 @@ fn unknown_terms_are_reported_as_such() {
         "{out}"
     );
 }
+
+/// Several words are stemmed one by one and find the word pairs made of them, in order;
+/// `--top 0` leaves out the per-label tables.
+#[test]
+fn a_phrase_finds_its_word_pairs_and_top_zero_shows_no_tables() {
+    let out = Scratch::new()
+        .run(&[
+            "inspect",
+            "--top",
+            "0",
+            "--term",
+            "special military operation",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    let term = &out["terms"][0];
+    assert_eq!(term["stem"], "special militari oper");
+    let features: Vec<&str> = term["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["feature"].as_str().unwrap())
+        .collect();
+    assert!(features.contains(&"special militari"), "{features:?}");
+    assert!(features.contains(&"militari oper"), "{features:?}");
+    assert!(
+        features.iter().all(|f| f.contains(' ')),
+        "only word pairs, not single words: {features:?}"
+    );
+    let table = Scratch::new()
+        .run(&["inspect", "--top", "0"])
+        .success()
+        .stdout();
+    assert!(
+        table.contains("model card") && !table.contains("(bias"),
+        "{table}"
+    );
+}

@@ -20,7 +20,8 @@ pub struct Args {
     /// How many features to list per label
     #[arg(long, default_value_t = 20)]
     top: usize,
-    /// Show this word's stem, the IDF of its features and their weights per label
+    /// Show this word's stem, the IDF of its features and their weights per label; for
+    /// several words ("Russian world"), the features made of consecutive ones
     #[arg(long = "term", value_name = "WORD")]
     terms: Vec<String>,
     /// Output format
@@ -123,17 +124,27 @@ fn top_features(model: &Model, top: usize) -> Vec<LabelFeatures<'_>> {
 /// Every feature built on the word's normalised term: the term itself, its negated form and
 /// the n-grams that contain either.
 fn term_report<'a>(model: &'a Model, word: &str) -> TermReport<'a> {
-    let stem = model.tokenizer().normalize(word.trim());
-    let negated = format!("{NEGATED_PREFIX}{stem}");
+    let stems: Vec<String> = word
+        .split_whitespace()
+        .map(|w| model.tokenizer().normalize(w))
+        .collect();
+    let stem = stems.join(" ");
     let features = model
         .tfidf()
         .vocabulary()
         .iter()
         .enumerate()
         .filter(|(_, feature)| {
-            feature
+            // Negated or not, a feature matches a word it holds, or for several words a
+            // run of two or more of them in order.
+            let parts: Vec<&str> = feature
                 .split(' ')
-                .any(|part| part == stem || part == negated)
+                .map(|part| part.trim_start_matches(NEGATED_PREFIX))
+                .collect();
+            match stems.as_slice() {
+                [one] => parts.contains(&one.as_str()),
+                _ => parts.len() >= 2 && stems.windows(parts.len()).any(|run| run == parts),
+            }
         })
         .map(|(f, feature)| FeatureWeights {
             feature,
@@ -238,7 +249,12 @@ fn render(inspection: &Inspection) -> String {
         "  trained         {} with kzstance {}\n\n",
         card.trained_on, card.crate_version
     ));
-    for label in &inspection.top_features {
+    // `--top 0` asks for the card (and any terms) without the per-label tables.
+    for label in inspection
+        .top_features
+        .iter()
+        .filter(|l| !l.features.is_empty())
+    {
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED);
         table.set_header(vec!["feature", "weight"]);
