@@ -24,6 +24,7 @@ echo '| --- | --- | --- |'
 case_row "training CSV missing" train missing.csv
 : >empty.csv; case_row "training CSV empty (no header)" train empty.csv
 printf 'id,sentence,stance\n1,a,b\n' >cols.csv; case_row "no text/label column" train cols.csv
+printf 'text;label\nfine;a\n' >semi.csv; case_row "semicolon-separated CSV" train semi.csv
 printf 'text,label\nfine,a\n  ,b\n' >notext.csv; case_row "empty text" train notext.csv
 printf 'text,label\nfine,a\nalso,\n' >nolabel.csv; case_row "empty label" train nolabel.csv
 printf 'text,label\na,x\nb,x\n' >one.csv; case_row "a single class" train one.csv

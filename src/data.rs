@@ -238,6 +238,11 @@ fn read_csv(
                     .map(|n| format!("'{n}'"))
                     .collect::<Vec<_>>()
                     .join(", "),
+                separator: match names.as_slice() {
+                    [only] if only.contains(';') => Some("semicolons"),
+                    [only] if only.contains('\t') => Some("tabs"),
+                    _ => None,
+                },
             })
     };
     let text_index = column(text_column)?;

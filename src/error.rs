@@ -28,11 +28,14 @@ pub enum Error {
     #[error("{path}: the file is empty; expected a header line with the columns {expected}")]
     EmptyCsv { path: PathBuf, expected: String },
 
-    #[error("{path}: no column named '{column}' (columns found: {found})")]
+    #[error("{path}: no column named '{column}' (columns found: {found}){}", separator.map_or(String::new(), |s| format!("; the header looks separated by {s}: save the file with commas")))]
     MissingColumn {
         path: PathBuf,
         column: String,
         found: String,
+        /// How the header seems to be separated when it is one column holding `;` or a
+        /// tab (a spreadsheet's export in some locales), to say so.
+        separator: Option<&'static str>,
     },
 
     #[error("{path}: line {line}: {problem}")]

@@ -28,6 +28,15 @@ fn training_csv_problems_name_file_line_and_problem() {
         1,
         &["cols.csv: no column named 'text' (columns found: 'id', 'sentence', 'stance')"],
     );
+    let run = train(&s, "cols.csv");
+    assert!(!run.stderr().contains("separated by"), "{}", run.stderr());
+    s.write("semicolons.csv", "text;label\nfine;a\nalso fine;b\n");
+    train(&s, "semicolons.csv").fails_with(
+        1,
+        &["semicolons.csv: no column named 'text' (columns found: 'text;label'); the header looks separated by semicolons: save the file with commas"],
+    );
+    s.write("tabs.csv", "text\tlabel\nfine\ta\n");
+    train(&s, "tabs.csv").fails_with(1, &["the header looks separated by tabs"]);
     s.write("notext.csv", "text,label\nfine,a\n  ,b\n");
     train(&s, "notext.csv").fails_with(1, &["notext.csv: line 3: the text column is empty"]);
     s.write("nolabel.csv", "text,label\nfine,a\nalso fine,\n");
