@@ -120,9 +120,13 @@ impl LabeledData {
 }
 
 /// How many rows of the CSV at `path` have a non-empty `label_column`: 0 when there is no
-/// such file, it is not a CSV with that column, or no label is filled in. For not writing
-/// over labels someone has begun to fill in.
+/// such regular file (a pipe or a device is never read here), it is not a CSV with that
+/// column, or no label is filled in. For not writing over labels someone has begun to
+/// fill in.
 pub fn count_filled_labels(path: &Path, label_column: &str) -> usize {
+    if !path.is_file() {
+        return 0;
+    }
     let Ok(mut reader) = csv::ReaderBuilder::new().flexible(true).from_path(path) else {
         return 0;
     };
@@ -364,6 +368,29 @@ fn csv_error(path: &Path, error: csv::Error) -> Error {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn filled_labels_are_counted_and_a_pipe_is_not_read() {
+        let file = write(b"id,text,label\n1,a,pro_kremlin\n2,b,\n3,c, \n4,d,x\n");
+        assert_eq!(count_filled_labels(file.path(), "label"), 2);
+        assert_eq!(count_filled_labels(file.path(), "stance"), 0);
+        assert_eq!(
+            count_filled_labels(Path::new("no/such/file.csv"), "label"),
+            0
+        );
+        // A named pipe with no writer would block a reader: it must not be opened.
+        #[cfg(unix)]
+        {
+            let directory = tempfile::tempdir().unwrap();
+            let pipe = directory.path().join("pipe");
+            let made = std::process::Command::new("mkfifo")
+                .arg(&pipe)
+                .status()
+                .unwrap();
+            assert!(made.success());
+            assert_eq!(count_filled_labels(&pipe, "label"), 0);
+        }
+    }
 
     fn write(content: &[u8]) -> tempfile::NamedTempFile {
         let mut file = tempfile::NamedTempFile::new().unwrap();
