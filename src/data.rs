@@ -382,12 +382,7 @@ mod tests {
         #[cfg(unix)]
         {
             let directory = tempfile::tempdir().unwrap();
-            let pipe = directory.path().join("pipe");
-            let made = std::process::Command::new("mkfifo")
-                .arg(&pipe)
-                .status()
-                .unwrap();
-            assert!(made.success());
+            let pipe = crate::persist::named_pipe(directory.path());
             assert_eq!(count_filled_labels(&pipe, "label"), 0);
         }
     }

@@ -439,6 +439,18 @@ fn validate(file: &ModelFile) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// A named pipe `pipe` in `directory`, for tests of what reading or writing one does.
+#[cfg(all(test, unix))]
+pub(crate) fn named_pipe(directory: &Path) -> PathBuf {
+    let pipe = directory.join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", pipe.display());
+    pipe
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,12 +463,7 @@ mod tests {
     fn a_pipe_is_written_through_not_replaced() {
         use std::os::unix::fs::FileTypeExt;
         let directory = tempfile::tempdir().unwrap();
-        let pipe = directory.path().join("pipe");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&pipe)
-            .status()
-            .unwrap();
-        assert!(made.success());
+        let pipe = named_pipe(directory.path());
         let reader = {
             let pipe = pipe.clone();
             std::thread::spawn(move || std::fs::read(pipe).unwrap())
