@@ -100,7 +100,19 @@ table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left;vertica
 pub struct RenderedArticle<'a> {
     pub source: &'a str,
     pub aggregate: Aggregate,
-    section: String,
+    /// The article's sentences as drawn, or `None` when the report shows only the overview.
+    section: Option<String>,
+}
+
+impl<'a> RenderedArticle<'a> {
+    /// An article of an overview-only report: its row in the overview, no sentences.
+    pub fn overview_only(source: &'a str, aggregate: Aggregate) -> Self {
+        RenderedArticle {
+            source,
+            aggregate,
+            section: None,
+        }
+    }
 }
 
 impl<'a> ReportArticle<'a> {
@@ -120,7 +132,7 @@ impl<'a> ReportArticle<'a> {
         RenderedArticle {
             source: self.source,
             aggregate: self.aggregate.clone(),
-            section,
+            section: Some(section),
         }
     }
 }
@@ -139,7 +151,12 @@ pub fn html_report(model: &Model, articles: &[ReportArticle]) -> String {
 pub fn assemble_report(model: &Model, articles: &[RenderedArticle]) -> String {
     let labels = model.labels();
     let colours = label_colours(labels);
-    let sections: usize = articles.iter().map(|a| a.section.len()).sum();
+    let sections: usize = articles
+        .iter()
+        .filter_map(|a| a.section.as_ref())
+        .map(String::len)
+        .sum();
+    let detailed = articles.iter().any(|a| a.section.is_some());
     let mut html = String::with_capacity(sections + 2_000 * articles.len() + 10_000);
     let _ = write!(
         html,
@@ -150,7 +167,10 @@ pub fn assemble_report(model: &Model, articles: &[RenderedArticle]) -> String {
     // A model without the stance labels (a sentiment model, say) has no stance index: the
     // report then leaves out its explanation, column and sort order.
     let stance = model.stance_labels().is_some();
-    legend(&mut html, labels, &colours, stance);
+    legend(&mut html, labels, &colours, stance, detailed);
+    if !detailed && !articles.is_empty() {
+        html.push_str("<p>Overview only: the articles' sentences are left out (<code>kzstance report --overview-only</code>).</p>\n");
+    }
     html.push_str("<h2 id=\"overview\">Overview</h2>\n");
     let mut by_source: Vec<usize> = (0..articles.len()).collect();
     by_source.sort_by(|&a, &b| articles[a].source.cmp(articles[b].source).then(a.cmp(&b)));
@@ -180,14 +200,20 @@ pub fn assemble_report(model: &Model, articles: &[RenderedArticle]) -> String {
         &colours,
         stance,
     );
-    for article in articles {
-        html.push_str(&article.section);
+    for section in articles.iter().filter_map(|a| a.section.as_ref()) {
+        html.push_str(section);
     }
     html.push_str("</body></html>\n");
     html
 }
 
-fn legend(html: &mut String, labels: &[String], colours: &[(&str, (u8, u8, u8))], stance: bool) {
+fn legend(
+    html: &mut String,
+    labels: &[String],
+    colours: &[(&str, (u8, u8, u8))],
+    stance: bool,
+    detailed: bool,
+) {
     html.push_str("<div class=\"legend\"><p>");
     for (label, (hex, _)) in labels.iter().zip(colours) {
         let _ = write!(
@@ -213,7 +239,10 @@ fn legend(html: &mut String, labels: &[String], colours: &[(&str, (u8, u8, u8))]
     if stance {
         html.push_str("<li><b>Stance index</b>: the mean probability of pro_independence minus that of pro_kremlin over an article's sentences, from −1 (all pro-Kremlin) to +1 (all pro-independence).</li>");
     }
-    html.push_str("<li>Each sentence is tinted in its label's colour, stronger when the model is surer; hover for its probabilities. Underlined words pulled hardest toward the label.</li></ul></div>\n");
+    if detailed {
+        html.push_str("<li>Each sentence is tinted in its label's colour, stronger when the model is surer; hover for its probabilities. Underlined words pulled hardest toward the label.</li>");
+    }
+    html.push_str("</ul></div>\n");
 }
 
 fn overview(
@@ -237,10 +266,15 @@ fn overview(
     for &i in order {
         let article = &articles[i];
         let aggregate = &article.aggregate;
+        // Only an article whose sentences the report shows has a section to link to.
+        let source = if article.section.is_some() {
+            format!("<a href=\"#article-{i}\">{}</a>", escape(article.source))
+        } else {
+            escape(article.source)
+        };
         let _ = writeln!(
             html,
-            "<tr><td><a href=\"#article-{i}\">{}</a></td><td class=\"figure\">{}</td>{}<td>{}</td></tr>",
-            escape(article.source),
+            "<tr><td>{source}</td><td class=\"figure\">{}</td>{}<td>{}</td></tr>",
             aggregate.sentences,
             if stance {
                 format!("<td>{}</td>", stance_svg(aggregate.stance_index))

@@ -21,8 +21,9 @@ fn articles() -> Vec<String> {
     .collect()
 }
 
-fn write_report(scratch: &Scratch) -> PathBuf {
+fn write_report(scratch: &Scratch, options: &[&str]) -> PathBuf {
     let mut args = vec!["report".to_string(), "--out".into(), "report.html".into()];
+    args.extend(options.iter().map(|option| option.to_string()));
     args.extend(articles());
     let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
     scratch.run(&borrowed).success();
@@ -32,7 +33,7 @@ fn write_report(scratch: &Scratch) -> PathBuf {
 #[test]
 fn report_is_one_self_contained_html_file_with_every_part() {
     let scratch = Scratch::new();
-    let html = String::from_utf8(read(&write_report(&scratch))).unwrap();
+    let html = String::from_utf8(read(&write_report(&scratch, &[]))).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     for forbidden in ["<script", "src=\"http", "href=\"http", "<link", "@import"] {
         assert!(!html.contains(forbidden), "report contains {forbidden}");
@@ -50,6 +51,30 @@ fn report_is_one_self_contained_html_file_with_every_part() {
         html.contains("title=\"neutral_balancing 0."),
         "probabilities on hover"
     );
+}
+
+/// The stance index of every row of the overview, in order, as the charts label them.
+fn overview_figures(html: &str) -> Vec<&str> {
+    html.split("aria-label=\"stance index ")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect()
+}
+
+/// `--overview-only`, for a corpus: the same overview rows and figures, no sentences.
+#[test]
+fn an_overview_only_report_leaves_out_the_sentences() {
+    let scratch = Scratch::new();
+    let full = String::from_utf8(read(&write_report(&scratch, &[]))).unwrap();
+    let overview = String::from_utf8(read(&write_report(&scratch, &["--overview-only"]))).unwrap();
+    assert_eq!(overview.matches("<section").count(), 0);
+    for absent in ["href=\"#article-", "<u>", "class=\"s\"", "Underlined words"] {
+        assert!(!overview.contains(absent), "{absent} in {overview}");
+    }
+    assert!(overview.contains("Overview only"));
+    assert_eq!(overview_figures(&overview).len(), 8);
+    assert_eq!(overview_figures(&overview), overview_figures(&full));
+    assert!(overview.len() * 3 < full.len());
 }
 
 /// A model of other labels (no pro_independence, no pro_kremlin) has no stance index: the
@@ -136,7 +161,7 @@ fn report_renders_in_headless_chromium() {
         return;
     };
     let scratch = Scratch::new();
-    let report = write_report(&scratch);
+    let report = write_report(&scratch, &[]);
     let url = format!("file://{}", report.display());
     let base = |profile: &str| {
         let mut command = Command::new(&browser);

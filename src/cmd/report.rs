@@ -8,6 +8,9 @@ use rayon::prelude::*;
 
 use super::{ArticleArgs, ModelArg};
 
+/// A full report from this size up gets a hint about `--overview-only`.
+const LARGE_REPORT_MB: f64 = 20.0;
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -15,6 +18,11 @@ pub struct Args {
     /// Where to write the HTML report
     #[arg(long)]
     out: PathBuf,
+    /// Show only the overview (each article's stance index and label shares), without the
+    /// articles' sentences: for a corpus, whose full report runs to megabytes per hundred
+    /// articles
+    #[arg(long)]
+    overview_only: bool,
     #[command(flatten)]
     articles: ArticleArgs,
 }
@@ -34,17 +42,32 @@ pub fn run(args: Args) -> Result<()> {
         .par_iter()
         .enumerate()
         .map(|(number, (source, text))| {
-            ReportArticle::new(&model, source, text).render(&model, number)
+            if args.overview_only {
+                RenderedArticle::overview_only(source, model.classify_article(text).aggregate)
+            } else {
+                ReportArticle::new(&model, source, text).render(&model, number)
+            }
         })
         .collect();
     let html = assemble_report(&model, &articles);
     kzstance::persist::write_atomically(&args.out, html.as_bytes())
         .with_context(|| format!("cannot write the report to {}", args.out.display()))?;
+    let megabytes = html.len() as f64 / 1e6;
+    let size = if megabytes < 1.0 {
+        format!("{:.0} kB", megabytes * 1e3)
+    } else {
+        format!("{megabytes:.1} MB")
+    };
     eprintln!(
-        "kzstance: wrote {} ({} article{})",
+        "kzstance: wrote {} ({} article{}, {size})",
         args.out.display(),
         articles.len(),
         if articles.len() == 1 { "" } else { "s" }
     );
+    if megabytes >= LARGE_REPORT_MB && !args.overview_only {
+        eprintln!(
+            "kzstance: a browser may be slow to open a report this large; --overview-only leaves out the sentences"
+        );
+    }
     Ok(())
 }
