@@ -5,7 +5,8 @@
 //! Snowball stems, word n-grams) → [`tfidf`] → [`classifier`] (multinomial logistic
 //! regression) → [`model`] (labels, probabilities, per-article aggregates). Around it:
 //! [`data`] loads labeled CSVs, [`train`] fits and cross-validates, [`evaluate`] scores,
-//! [`persist`] reads and writes the model file, [`output`] shapes results for machines;
+//! [`persist`] reads and writes the model file, [`output`] shapes results for machines,
+//! [`summary`] sums up groups of articles;
 //! [`solver`] is the training loss over sparse rows and [`lbfgs`] the method minimising it.
 //! The library never prints; the `kzstance` binary is a thin shell over it.
 
@@ -24,6 +25,7 @@ pub mod scoring;
 pub mod sentence;
 pub mod solver;
 pub mod suggest;
+pub mod summary;
 pub mod tfidf;
 pub mod tokenize;
 pub mod train;

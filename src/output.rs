@@ -7,6 +7,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::model::{ArticlePrediction, Model};
+use crate::summary::GroupSummary;
 
 /// Per-label numbers, serialized as a JSON object in the model's label order.
 pub struct LabelMap<'a> {
@@ -285,4 +286,61 @@ mod tests {
             prop_assert_eq!(fast, serde_json::to_vec(&text).unwrap());
         }
     }
+}
+
+/// A group of articles' summary (`classify --summary`) as scripts see it.
+#[derive(Serialize)]
+pub struct SummaryRecord<'a> {
+    pub input: &'a str,
+    pub articles: usize,
+    pub sentences: usize,
+    pub mean_shares: LabelMap<'a>,
+    pub stance_index: Option<f64>,
+    /// `[low, high]`, the 95% interval of the mean stance index.
+    pub stance_interval: Option<(f64, f64)>,
+}
+
+impl<'a> SummaryRecord<'a> {
+    pub fn new(model: &'a Model, summary: &'a GroupSummary) -> Self {
+        SummaryRecord {
+            input: &summary.input,
+            articles: summary.articles,
+            sentences: summary.sentences,
+            mean_shares: LabelMap::new(model.labels(), &summary.mean_shares),
+            stance_index: summary.stance_index,
+            stance_interval: summary.stance_interval,
+        }
+    }
+}
+
+/// The CSV header of `classify --summary --format csv`.
+pub fn summary_csv_header(model: &Model) -> Vec<String> {
+    let mut header: Vec<String> = [
+        "input",
+        "articles",
+        "sentences",
+        "stance_index",
+        "stance_low",
+        "stance_high",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(model.labels().iter().map(|label| format!("share_{label}")));
+    header
+}
+
+/// One CSV row of `classify --summary --format csv`, in the order of [`summary_csv_header`];
+/// a missing figure is an empty field.
+pub fn summary_csv_row(summary: &GroupSummary) -> Vec<String> {
+    let figure = |value: Option<f64>| value.map_or(String::new(), |v| v.to_string());
+    let mut row = vec![
+        summary.input.clone(),
+        summary.articles.to_string(),
+        summary.sentences.to_string(),
+        figure(summary.stance_index),
+        figure(summary.stance_interval.map(|(low, _)| low)),
+        figure(summary.stance_interval.map(|(_, high)| high)),
+    ];
+    row.extend(summary.mean_shares.iter().map(f64::to_string));
+    row
 }

@@ -382,3 +382,79 @@ fn negating_a_sentence_moves_its_stance_index_the_way_the_negation_points() {
         pairs.len()
     );
 }
+
+/// `--summary` gives one row per INPUT and one for all of them, each the mean of its
+/// articles' own figures from an ordinary run, in every machine-readable format.
+#[test]
+fn summary_gives_each_input_the_mean_of_its_articles_with_an_interval() {
+    let scratch = Scratch::new();
+    for (dir, articles) in [("east", [0, 2]), ("west", [1, 3])] {
+        for i in articles {
+            let text = read(std::path::Path::new(&article(i)));
+            scratch.write(&format!("{dir}/{i}.txt"), text);
+        }
+    }
+    let indices = |dir: &str| {
+        stance_indices(
+            &scratch
+                .run(&["classify", "--format", "jsonl", dir])
+                .success()
+                .stdout(),
+        )
+    };
+    let (east, west) = (indices("east"), indices("west"));
+    let summary = scratch
+        .run(&["classify", "--summary", "--format", "json", "east", "west"])
+        .success()
+        .json();
+    let rows = summary.as_array().unwrap();
+    let inputs: Vec<&str> = rows.iter().map(|r| r["input"].as_str().unwrap()).collect();
+    assert_eq!(inputs, ["east", "west", "(all inputs)"]);
+    let all: Vec<f64> = east.iter().chain(&west).copied().collect();
+    for (row, own) in rows.iter().zip([&east, &west, &all]) {
+        assert_eq!(row["articles"].as_u64().unwrap() as usize, own.len());
+        let mean = own.iter().sum::<f64>() / own.len() as f64;
+        let index = row["stance_index"].as_f64().unwrap();
+        assert!((index - mean).abs() < 1e-9, "{index} against {mean}");
+        let interval = row["stance_interval"].as_array().unwrap();
+        let (low, high) = (interval[0].as_f64().unwrap(), interval[1].as_f64().unwrap());
+        assert!(
+            -1.0 <= low && low < index && index < high && high <= 1.0,
+            "{row}"
+        );
+        let shares: f64 = row["mean_shares"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!((shares - 1.0).abs() < 1e-9, "{row}");
+    }
+    // Four articles give a narrower interval than either pair.
+    let width = |row: &serde_json::Value| {
+        row["stance_interval"][1].as_f64().unwrap() - row["stance_interval"][0].as_f64().unwrap()
+    };
+    assert!(width(&rows[2]) < width(&rows[0]).min(width(&rows[1])));
+    let csv = scratch
+        .run(&["classify", "--summary", "--format", "csv", "east", "west"])
+        .success()
+        .stdout();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(
+        lines[0].starts_with("input,articles,sentences,stance_index,stance_low,stance_high,share_")
+    );
+    assert!(lines[3].starts_with("(all inputs),4,"), "{csv}");
+    let table = scratch
+        .run(&["classify", "--summary", "east"])
+        .success()
+        .stdout();
+    assert!(
+        table.contains("95% interval") && table.contains("east"),
+        "{table}"
+    );
+    assert!(
+        !table.contains("(all inputs)"),
+        "one input needs no total: {table}"
+    );
+}

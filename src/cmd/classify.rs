@@ -8,7 +8,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
-use kzstance::output::{csv_header, write_csv_rows, write_jsonl_line, ArticleRecord};
+use kzstance::model::Aggregate;
+use kzstance::output::{
+    csv_header, summary_csv_header, summary_csv_row, write_csv_rows, write_jsonl_line,
+    ArticleRecord, SummaryRecord,
+};
+use kzstance::summary::GroupSummary;
 use kzstance::{Error, Model};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -58,6 +63,11 @@ pub struct Args {
     /// Replace invalid UTF-8 with U+FFFD instead of stopping with an error
     #[arg(long)]
     lossy: bool,
+    /// Instead of every sentence, one summary per INPUT (a directory of one outlet's
+    /// articles, say): articles, sentences, the mean stance index over its articles with a
+    /// 95% interval and the mean label shares; then all INPUTs together
+    #[arg(long)]
+    summary: bool,
     /// Files, directories (their *.txt files, sorted) or - for standard input (the default)
     #[arg(value_name = "INPUT")]
     inputs: Vec<PathBuf>,
@@ -112,6 +122,9 @@ pub fn run(args: Args) -> Result<()> {
         pool = pool.num_threads(threads);
     }
     let pool = pool.build().context("cannot start worker threads")?;
+    if args.summary {
+        return summarize(&model, &args, &pool);
+    }
 
     let progress = progress_bar(&inputs, args.input_format);
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
@@ -329,6 +342,134 @@ fn render_table(model: &Model, record: &ArticleRecord) -> String {
         shares.join(", "),
         aggregate.label.unwrap_or("n/a"),
     )
+}
+
+/// `--summary`: classifies each INPUT's articles, keeping only their aggregates, and
+/// writes one summary per INPUT (and one of all of them when there are several).
+fn summarize(model: &Model, args: &Args, pool: &rayon::ThreadPool) -> Result<()> {
+    let arguments = if args.inputs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.inputs.clone()
+    };
+    // Every INPUT is checked before any is classified, as without --summary.
+    let expanded = arguments
+        .iter()
+        .map(|argument| expand_inputs(std::slice::from_ref(argument)))
+        .collect::<Result<Vec<_>>>()?;
+    let n_labels = model.labels().len();
+    let mut summaries = Vec::new();
+    let mut all = Vec::new();
+    for (argument, inputs) in arguments.iter().zip(expanded) {
+        let mut pending = pending_stream(inputs, args.input_format);
+        let mut aggregates = Vec::new();
+        loop {
+            let batch = next_batch(&mut *pending);
+            if batch.is_empty() {
+                break;
+            }
+            let classified: Vec<Result<Option<Aggregate>>> = pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .map(|item| {
+                        Ok(item
+                            .resolve(args.lossy)?
+                            .map(|article| model.classify_article(&article.text).aggregate))
+                    })
+                    .collect()
+            });
+            for aggregate in classified {
+                aggregates.extend(aggregate?);
+            }
+        }
+        summaries.push(GroupSummary::new(
+            argument.display().to_string(),
+            &aggregates,
+            n_labels,
+        ));
+        all.extend(aggregates);
+    }
+    if summaries.len() > 1 {
+        summaries.push(GroupSummary::new("(all inputs)", &all, n_labels));
+    }
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.format {
+        OutputFormat::Table => write!(out, "{}", summary_table(model, &summaries))?,
+        OutputFormat::Json => {
+            let records: Vec<SummaryRecord> = summaries
+                .iter()
+                .map(|summary| SummaryRecord::new(model, summary))
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &records)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Jsonl => {
+            for summary in &summaries {
+                serde_json::to_writer(&mut out, &SummaryRecord::new(model, summary))?;
+                writeln!(out)?;
+            }
+        }
+        OutputFormat::Csv => {
+            let mut writer = csv::Writer::from_writer(&mut out);
+            writer.write_record(summary_csv_header(model))?;
+            for summary in &summaries {
+                writer.write_record(summary_csv_row(summary))?;
+            }
+            writer.flush()?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn summary_table(model: &Model, summaries: &[GroupSummary]) -> String {
+    let stance = model.stance_labels().is_some();
+    let mut header = vec!["input".to_string(), "articles".into(), "sentences".into()];
+    if stance {
+        header.extend(["stance index".into(), "95% interval".into()]);
+    }
+    header.extend(model.labels().iter().cloned());
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        // Few, short columns: label names are not broken across lines.
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header);
+    for summary in summaries {
+        let mut row = vec![
+            summary.input.clone(),
+            summary.articles.to_string(),
+            summary.sentences.to_string(),
+        ];
+        if stance {
+            row.push(
+                summary
+                    .stance_index
+                    .map_or("n/a".into(), |v| format!("{v:+.3}")),
+            );
+            row.push(
+                summary
+                    .stance_interval
+                    .map_or("n/a".into(), |(low, high)| format!("{low:+.2}…{high:+.2}")),
+            );
+        }
+        row.extend(
+            summary
+                .mean_shares
+                .iter()
+                .map(|share| format!("{:.0}%", share * 100.0)),
+        );
+        table.add_row(row);
+    }
+    let note = if stance {
+        "Each article counts once: the stance index is the mean of the articles' indices, with\n\
+         the 95% confidence interval of that mean; under each label, the mean of the articles'\n\
+         shares of sentences.\n"
+    } else {
+        "Each article counts once: under each label, the mean of the articles' shares of\n\
+         sentences.\n"
+    };
+    format!("{table}\n{note}")
 }
 
 /// Writes the framing of the chosen format around the articles.

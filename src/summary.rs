@@ -1,0 +1,157 @@
+//! Figures for a group of articles (one outlet's directory, one month's feed): the mean of
+//! the articles' aggregates, and how sure that mean is, so that groups can be compared.
+//! Not classification: callers pass in the articles' aggregates.
+
+use crate::model::Aggregate;
+
+/// One group of articles, every article counting once whatever its length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSummary {
+    /// Where the group came from (the INPUT argument).
+    pub input: String,
+    pub articles: usize,
+    pub sentences: usize,
+    /// The mean over articles of each label's share of sentences, in the model's label
+    /// order; articles without sentences are left out.
+    pub mean_shares: Vec<f64>,
+    /// The mean of the articles' stance indices (`None` when no article has one).
+    pub stance_index: Option<f64>,
+    /// The 95% confidence interval of that mean (Student's t over the articles, clipped to
+    /// the index's range [-1, 1]), for two or more articles with a stance index.
+    pub stance_interval: Option<(f64, f64)>,
+}
+
+impl GroupSummary {
+    /// Summarizes the aggregates of a group's articles; `n_labels` is the model's.
+    pub fn new(input: impl Into<String>, aggregates: &[Aggregate], n_labels: usize) -> Self {
+        let with_sentences: Vec<&Aggregate> =
+            aggregates.iter().filter(|a| a.sentences > 0).collect();
+        let mut mean_shares = vec![0.0; n_labels];
+        for aggregate in &with_sentences {
+            for (sum, share) in mean_shares.iter_mut().zip(&aggregate.shares) {
+                *sum += share;
+            }
+        }
+        if !with_sentences.is_empty() {
+            let n = with_sentences.len() as f64;
+            mean_shares.iter_mut().for_each(|sum| *sum /= n);
+        }
+        let indices: Vec<f64> = aggregates.iter().filter_map(|a| a.stance_index).collect();
+        let (stance_index, stance_interval) = mean_with_interval(&indices);
+        GroupSummary {
+            input: input.into(),
+            articles: aggregates.len(),
+            sentences: aggregates.iter().map(|a| a.sentences).sum(),
+            mean_shares,
+            stance_index,
+            stance_interval,
+        }
+    }
+}
+
+/// The mean of `values` (stance indices) and its 95% confidence interval, clipped to
+/// [-1, 1] (the interval needs two values).
+fn mean_with_interval(values: &[f64]) -> (Option<f64>, Option<(f64, f64)>) {
+    if values.is_empty() {
+        return (None, None);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return (Some(mean), None);
+    }
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let half_width = t_quantile_975(values.len() - 1) * (variance / n).sqrt();
+    let (low, high) = (mean - half_width, mean + half_width);
+    (Some(mean), Some((low.max(-1.0), high.min(1.0))))
+}
+
+/// The 0.975 quantile of Student's t distribution with `df` ≥ 1 degrees of freedom: the
+/// usual table to 30, beyond it the Cornish–Fisher expansion around the normal quantile
+/// (within 0.00001 of the exact value there).
+fn t_quantile_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010,
+        2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739,
+        2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+    ];
+    const Z: f64 = 1.959_963_984_540_054;
+    if df <= TABLE.len() {
+        return TABLE[df.max(1) - 1];
+    }
+    let v = df as f64;
+    let (z3, z5, z7) = (Z.powi(3), Z.powi(5), Z.powi(7));
+    Z + (z3 + Z) / (4.0 * v)
+        + (5.0 * z5 + 16.0 * z3 + 3.0 * Z) / (96.0 * v * v)
+        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * Z) / (384.0 * v * v * v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(sentences: usize, shares: [f64; 3], stance_index: Option<f64>) -> Aggregate {
+        Aggregate {
+            sentences,
+            shares: shares.to_vec(),
+            mean_probabilities: shares.to_vec(),
+            stance_index,
+            label: None,
+        }
+    }
+
+    #[test]
+    fn t_quantiles_match_published_tables() {
+        // Student's t, two-sided 95% (scipy.stats.t.ppf(0.975, df)), on both sides of
+        // the switch from the table to the expansion.
+        for (df, expected) in [
+            (1, 12.706_205),
+            (4, 2.776_445),
+            (30, 2.042_272),
+            (31, 2.039_513),
+            (40, 2.021_075),
+            (120, 1.979_930),
+            (1000, 1.962_339),
+        ] {
+            assert!((t_quantile_975(df) - expected).abs() < 1e-4, "df {df}");
+        }
+    }
+
+    #[test]
+    fn every_article_counts_once_and_empty_ones_add_no_shares() {
+        let summary = GroupSummary::new(
+            "outlet",
+            &[
+                article(10, [1.0, 0.0, 0.0], Some(0.2)),
+                article(2, [0.0, 0.5, 0.5], Some(-0.4)),
+                article(0, [0.0, 0.0, 0.0], None),
+            ],
+            3,
+        );
+        assert_eq!((summary.articles, summary.sentences), (3, 12));
+        assert_eq!(summary.mean_shares, vec![0.5, 0.25, 0.25]);
+        let mean = summary.stance_index.unwrap();
+        assert!((mean + 0.1).abs() < 1e-12);
+        // Two values 0.6 apart: standard error 0.3, t(1) = 12.706, so the interval covers
+        // the whole range and is clipped to it.
+        assert_eq!(summary.stance_interval, Some((-1.0, 1.0)));
+        // Five values: mean 0.1, sample variance 0.00625, t(4) = 2.776.
+        let five: Vec<Aggregate> = [0.0, 0.05, 0.1, 0.15, 0.2]
+            .iter()
+            .map(|&index| article(1, [1.0, 0.0, 0.0], Some(index)))
+            .collect();
+        let (low, high) = GroupSummary::new("five", &five, 3).stance_interval.unwrap();
+        let half_width = t_quantile_975(4) * (0.00625f64 / 5.0).sqrt();
+        assert!((low - (0.1 - half_width)).abs() < 1e-12, "{low}");
+        assert!((high - (0.1 + half_width)).abs() < 1e-12, "{high}");
+    }
+
+    #[test]
+    fn one_article_has_a_mean_but_no_interval_and_none_has_neither() {
+        let one = GroupSummary::new("a", &[article(3, [0.0, 1.0, 0.0], Some(0.5))], 3);
+        assert_eq!((one.stance_index, one.stance_interval), (Some(0.5), None));
+        let none = GroupSummary::new("b", &[], 3);
+        assert_eq!((none.stance_index, none.stance_interval), (None, None));
+        assert_eq!(none.mean_shares, vec![0.0; 3]);
+    }
+}
