@@ -291,7 +291,8 @@ mod tests {
 /// A group of articles' summary (`classify --summary`) as scripts see it.
 #[derive(Serialize)]
 pub struct SummaryRecord<'a> {
-    pub input: &'a str,
+    /// The INPUT, or the value of `--group-field`.
+    pub group: &'a str,
     pub articles: usize,
     pub sentences: usize,
     pub mean_shares: LabelMap<'a>,
@@ -303,7 +304,7 @@ pub struct SummaryRecord<'a> {
 impl<'a> SummaryRecord<'a> {
     pub fn new(model: &'a Model, summary: &'a GroupSummary) -> Self {
         SummaryRecord {
-            input: &summary.input,
+            group: &summary.group,
             articles: summary.articles,
             sentences: summary.sentences,
             mean_shares: LabelMap::new(model.labels(), &summary.mean_shares),
@@ -316,7 +317,7 @@ impl<'a> SummaryRecord<'a> {
 /// The CSV header of `classify --summary --format csv`.
 pub fn summary_csv_header(model: &Model) -> Vec<String> {
     let mut header: Vec<String> = [
-        "input",
+        "group",
         "articles",
         "sentences",
         "stance_index",
@@ -334,7 +335,7 @@ pub fn summary_csv_header(model: &Model) -> Vec<String> {
 pub fn summary_csv_row(summary: &GroupSummary) -> Vec<String> {
     let figure = |value: Option<f64>| value.map_or(String::new(), |v| v.to_string());
     let mut row = vec![
-        summary.input.clone(),
+        summary.group.clone(),
         summary.articles.to_string(),
         summary.sentences.to_string(),
         figure(summary.stance_index),

@@ -7,8 +7,8 @@ use crate::model::Aggregate;
 /// One group of articles, every article counting once whatever its length.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupSummary {
-    /// Where the group came from (the INPUT argument).
-    pub input: String,
+    /// The group's name (an INPUT argument, or a field's value).
+    pub group: String,
     pub articles: usize,
     pub sentences: usize,
     /// The mean over articles of each label's share of sentences, in the model's label
@@ -23,7 +23,7 @@ pub struct GroupSummary {
 
 impl GroupSummary {
     /// Summarizes the aggregates of a group's articles; `n_labels` is the model's.
-    pub fn new(input: impl Into<String>, aggregates: &[Aggregate], n_labels: usize) -> Self {
+    pub fn new(group: impl Into<String>, aggregates: &[Aggregate], n_labels: usize) -> Self {
         let with_sentences: Vec<&Aggregate> =
             aggregates.iter().filter(|a| a.sentences > 0).collect();
         let mut mean_shares = vec![0.0; n_labels];
@@ -39,7 +39,7 @@ impl GroupSummary {
         let indices: Vec<f64> = aggregates.iter().filter_map(|a| a.stance_index).collect();
         let (stance_index, stance_interval) = mean_with_interval(&indices);
         GroupSummary {
-            input: input.into(),
+            group: group.into(),
             articles: aggregates.len(),
             sentences: aggregates.iter().map(|a| a.sentences).sum(),
             mean_shares,

@@ -408,8 +408,8 @@ fn summary_gives_each_input_the_mean_of_its_articles_with_an_interval() {
         .success()
         .json();
     let rows = summary.as_array().unwrap();
-    let inputs: Vec<&str> = rows.iter().map(|r| r["input"].as_str().unwrap()).collect();
-    assert_eq!(inputs, ["east", "west", "(all inputs)"]);
+    let groups: Vec<&str> = rows.iter().map(|r| r["group"].as_str().unwrap()).collect();
+    assert_eq!(groups, ["east", "west", "(all articles)"]);
     let all: Vec<f64> = east.iter().chain(&west).copied().collect();
     for (row, own) in rows.iter().zip([&east, &west, &all]) {
         assert_eq!(row["articles"].as_u64().unwrap() as usize, own.len());
@@ -442,9 +442,9 @@ fn summary_gives_each_input_the_mean_of_its_articles_with_an_interval() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(
-        lines[0].starts_with("input,articles,sentences,stance_index,stance_low,stance_high,share_")
+        lines[0].starts_with("group,articles,sentences,stance_index,stance_low,stance_high,share_")
     );
-    assert!(lines[3].starts_with("(all inputs),4,"), "{csv}");
+    assert!(lines[3].starts_with("(all articles),4,"), "{csv}");
     let table = scratch
         .run(&["classify", "--summary", "east"])
         .success()
@@ -454,7 +454,84 @@ fn summary_gives_each_input_the_mean_of_its_articles_with_an_interval() {
         "{table}"
     );
     assert!(
-        !table.contains("(all inputs)"),
+        !table.contains("(all articles)"),
         "one input needs no total: {table}"
     );
+}
+
+/// `--group-field` groups one JSONL feed by a field of its objects, in order of first
+/// appearance, the same as giving each group as its own INPUT; a line without the field
+/// is its own group, and the option asks for JSONL input.
+#[test]
+fn summary_groups_a_jsonl_feed_by_a_field() {
+    let scratch = Scratch::new();
+    let line = |i: usize, outlet: Option<&str>| {
+        let text = String::from_utf8(read(std::path::Path::new(&article(i)))).unwrap();
+        let mut object = serde_json::json!({"id": i, "text": text});
+        if let Some(outlet) = outlet {
+            object["outlet"] = outlet.into();
+        }
+        format!("{object}\n")
+    };
+    let feed = [
+        line(2, Some("north")),
+        line(1, Some("south")),
+        line(0, Some("north")),
+        line(3, None),
+    ]
+    .concat();
+    scratch.write("feed.jsonl", &feed);
+    scratch.write("north.jsonl", [line(2, None), line(0, None)].concat());
+    let grouped = scratch
+        .run(&[
+            "classify",
+            "--summary",
+            "--group-field",
+            "outlet",
+            "--input-format",
+            "jsonl",
+            "--format",
+            "json",
+            "feed.jsonl",
+        ])
+        .success()
+        .json();
+    let groups: Vec<&str> = grouped
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["north", "south", "(no outlet)", "(all articles)"]);
+    let separate = scratch
+        .run(&[
+            "classify",
+            "--summary",
+            "--input-format",
+            "jsonl",
+            "--format",
+            "json",
+            "north.jsonl",
+        ])
+        .success()
+        .json();
+    for key in [
+        "articles",
+        "sentences",
+        "mean_shares",
+        "stance_index",
+        "stance_interval",
+    ] {
+        assert_eq!(grouped[0][key], separate[0][key], "{key}");
+    }
+    assert_eq!(grouped[3]["articles"], 4);
+    scratch
+        .run(&[
+            "classify",
+            "--summary",
+            "--group-field",
+            "outlet",
+            "feed.jsonl",
+        ])
+        .fails_with(1, &["--group-field", "--input-format jsonl"]);
 }

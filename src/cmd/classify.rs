@@ -2,6 +2,7 @@
 //! aggregate per article out. Articles are read in batches, classified in parallel and
 //! written in input order, so memory stays flat however large the corpus.
 
+use std::collections::HashMap;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
@@ -65,9 +66,13 @@ pub struct Args {
     lossy: bool,
     /// Instead of every sentence, one summary per INPUT (a directory of one outlet's
     /// articles, say): articles, sentences, the mean stance index over its articles with a
-    /// 95% interval and the mean label shares; then all INPUTs together
+    /// 95% interval and the mean label shares; then all articles together
     #[arg(long)]
     summary: bool,
+    /// With --summary and --input-format jsonl: one summary per value of this field of the
+    /// JSON objects (an "outlet" field, say) instead of one per INPUT
+    #[arg(long, value_name = "FIELD", requires = "summary")]
+    group_field: Option<String>,
     /// Files, directories (their *.txt files, sorted) or - for standard input (the default)
     #[arg(value_name = "INPUT")]
     inputs: Vec<PathBuf>,
@@ -77,6 +82,8 @@ pub struct Args {
 struct Article {
     source: String,
     text: String,
+    /// The value of `--group-field`, when asked for.
+    group: Option<String>,
 }
 
 /// An article as cheaply read from the input, turned into an [`Article`] (file read, JSON
@@ -101,13 +108,16 @@ impl Pending {
     }
 
     /// The article, or `None` for a blank JSONL line.
-    fn resolve(self, lossy: bool) -> Result<Option<Article>> {
+    fn resolve(self, lossy: bool, group_field: Option<&str>) -> Result<Option<Article>> {
         match self {
             Pending::File(input) => Ok(Some(Article {
                 source: input.name(),
                 text: read_text(&input, lossy)?,
+                group: None,
             })),
-            Pending::JsonLine { name, line, bytes } => parse_json_line(&name, line, bytes, lossy),
+            Pending::JsonLine { name, line, bytes } => {
+                parse_json_line(&name, line, bytes, lossy, group_field)
+            }
             Pending::Failed(error) => Err(error),
         }
     }
@@ -134,7 +144,7 @@ pub fn run(args: Args) -> Result<()> {
         batch
             .into_par_iter()
             .map(|item| {
-                item.resolve(args.lossy)?
+                item.resolve(args.lossy, None)?
                     .map(|article| render(&model, &article, args.format))
                     .transpose()
             })
@@ -242,8 +252,15 @@ struct JsonlArticle {
     text: String,
 }
 
-/// One `{"id", "text"}` line; `None` when the line is blank.
-fn parse_json_line(name: &str, line: u64, bytes: Vec<u8>, lossy: bool) -> Result<Option<Article>> {
+/// One `{"id", "text"}` line; `None` when the line is blank. With `group_field`, the
+/// article's group is that field's value ("(no FIELD)" when it is missing or null).
+fn parse_json_line(
+    name: &str,
+    line: u64,
+    bytes: Vec<u8>,
+    lossy: bool,
+    group_field: Option<&str>,
+) -> Result<Option<Article>> {
     let text = decode(bytes, &format!("{name}: line {line}"), lossy)?;
     if text.trim().is_empty() {
         return Ok(None);
@@ -253,6 +270,16 @@ fn parse_json_line(name: &str, line: u64, bytes: Vec<u8>, lossy: bool) -> Result
         line,
         problem: format!("expected {{\"id\": ..., \"text\": \"...\"}}: {e}"),
     })?;
+    // Only a grouped summary reads the line a second time, for its field.
+    let group = group_field.map(|field| {
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&text).unwrap_or_default();
+        match object.get(field) {
+            Some(serde_json::Value::String(value)) => value.clone(),
+            None | Some(serde_json::Value::Null) => format!("(no {field})"),
+            Some(value) => value.to_string(),
+        }
+    });
     Ok(Some(Article {
         source: match article.id {
             Some(serde_json::Value::String(id)) => id,
@@ -260,6 +287,7 @@ fn parse_json_line(name: &str, line: u64, bytes: Vec<u8>, lossy: bool) -> Result
             None => format!("{name}:{line}"),
         },
         text: article.text,
+        group,
     }))
 }
 
@@ -344,6 +372,9 @@ fn render_table(model: &Model, record: &ArticleRecord) -> String {
     )
 }
 
+/// An article's group (`None`: its INPUT's) and aggregate.
+type Grouped = (Option<String>, Aggregate);
+
 /// `--summary`: classifies each INPUT's articles, keeping only their aggregates, and
 /// writes one summary per INPUT (and one of all of them when there are several).
 fn summarize(model: &Model, args: &Args, pool: &rayon::ThreadPool) -> Result<()> {
@@ -357,44 +388,69 @@ fn summarize(model: &Model, args: &Args, pool: &rayon::ThreadPool) -> Result<()>
         .iter()
         .map(|argument| expand_inputs(std::slice::from_ref(argument)))
         .collect::<Result<Vec<_>>>()?;
-    let n_labels = model.labels().len();
-    let mut summaries = Vec::new();
-    let mut all = Vec::new();
+    if args.group_field.is_some() && args.input_format != InputFormat::Jsonl {
+        anyhow::bail!("--group-field names a field of JSON objects: add --input-format jsonl");
+    }
+    let group_field = args.group_field.as_deref();
+    // Groups in order of first appearance, each with its articles' aggregates.
+    let mut groups: Vec<(String, Vec<Aggregate>)> = Vec::new();
+    let mut positions: HashMap<String, usize> = HashMap::new();
+    let mut position_of = |name: String, groups: &mut Vec<(String, Vec<Aggregate>)>| {
+        *positions.entry(name.clone()).or_insert_with(|| {
+            groups.push((name, Vec::new()));
+            groups.len() - 1
+        })
+    };
     for (argument, inputs) in arguments.iter().zip(expanded) {
+        let input_name = argument.display().to_string();
+        if group_field.is_none() {
+            // An INPUT without articles still gets its row.
+            position_of(input_name.clone(), &mut groups);
+        }
         let mut pending = pending_stream(inputs, args.input_format);
-        let mut aggregates = Vec::new();
         loop {
             let batch = next_batch(&mut *pending);
             if batch.is_empty() {
                 break;
             }
-            let classified: Vec<Result<Option<Aggregate>>> = pool.install(|| {
+            let classified: Vec<Result<Option<Grouped>>> = pool.install(|| {
                 batch
                     .into_par_iter()
                     .map(|item| {
-                        Ok(item
-                            .resolve(args.lossy)?
-                            .map(|article| model.classify_article(&article.text).aggregate))
+                        Ok(item.resolve(args.lossy, group_field)?.map(|article| {
+                            let aggregate = model.classify_article(&article.text).aggregate;
+                            (article.group, aggregate)
+                        }))
                     })
                     .collect()
             });
-            for aggregate in classified {
-                aggregates.extend(aggregate?);
+            for item in classified {
+                if let Some((group, aggregate)) = item? {
+                    let position =
+                        position_of(group.unwrap_or_else(|| input_name.clone()), &mut groups);
+                    groups[position].1.push(aggregate);
+                }
             }
         }
-        summaries.push(GroupSummary::new(
-            argument.display().to_string(),
-            &aggregates,
-            n_labels,
-        ));
-        all.extend(aggregates);
     }
-    if summaries.len() > 1 {
-        summaries.push(GroupSummary::new("(all inputs)", &all, n_labels));
+    let n_labels = model.labels().len();
+    let mut summaries: Vec<GroupSummary> = groups
+        .iter()
+        .map(|(name, aggregates)| GroupSummary::new(name.clone(), aggregates, n_labels))
+        .collect();
+    if groups.len() > 1 {
+        let all: Vec<Aggregate> = groups
+            .into_iter()
+            .flat_map(|(_, aggregates)| aggregates)
+            .collect();
+        summaries.push(GroupSummary::new("(all articles)", &all, n_labels));
     }
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {
-        OutputFormat::Table => write!(out, "{}", summary_table(model, &summaries))?,
+        OutputFormat::Table => {
+            let heading = group_field.unwrap_or("input");
+            write!(out, "{}", summary_table(model, heading, &summaries))?
+        }
         OutputFormat::Json => {
             let records: Vec<SummaryRecord> = summaries
                 .iter()
@@ -422,9 +478,10 @@ fn summarize(model: &Model, args: &Args, pool: &rayon::ThreadPool) -> Result<()>
     Ok(())
 }
 
-fn summary_table(model: &Model, summaries: &[GroupSummary]) -> String {
+/// The summaries as a table whose first column is headed `heading`.
+fn summary_table(model: &Model, heading: &str, summaries: &[GroupSummary]) -> String {
     let stance = model.stance_labels().is_some();
-    let mut header = vec!["input".to_string(), "articles".into(), "sentences".into()];
+    let mut header = vec![heading.to_string(), "articles".into(), "sentences".into()];
     if stance {
         header.extend(["stance index".into(), "95% interval".into()]);
     }
@@ -437,7 +494,7 @@ fn summary_table(model: &Model, summaries: &[GroupSummary]) -> String {
         .set_header(header);
     for summary in summaries {
         let mut row = vec![
-            summary.input.clone(),
+            summary.group.clone(),
             summary.articles.to_string(),
             summary.sentences.to_string(),
         ];
