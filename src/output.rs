@@ -299,6 +299,8 @@ pub struct SummaryRecord<'a> {
     pub stance_index: Option<f64>,
     /// `[low, high]`, the 95% interval of the mean stance index.
     pub stance_interval: Option<(f64, f64)>,
+    /// The standard deviation of the articles' stance indices.
+    pub stance_sd: Option<f64>,
 }
 
 impl<'a> SummaryRecord<'a> {
@@ -310,6 +312,7 @@ impl<'a> SummaryRecord<'a> {
             mean_shares: LabelMap::new(model.labels(), &summary.mean_shares),
             stance_index: summary.stance_index,
             stance_interval: summary.stance_interval,
+            stance_sd: summary.stance_sd,
         }
     }
 }
@@ -323,6 +326,7 @@ pub fn summary_csv_header(model: &Model) -> Vec<String> {
         "stance_index",
         "stance_low",
         "stance_high",
+        "stance_sd",
     ]
     .map(String::from)
     .to_vec();
@@ -341,6 +345,7 @@ pub fn summary_csv_row(summary: &GroupSummary) -> Vec<String> {
         figure(summary.stance_index),
         figure(summary.stance_interval.map(|(low, _)| low)),
         figure(summary.stance_interval.map(|(_, high)| high)),
+        figure(summary.stance_sd),
     ];
     row.extend(summary.mean_shares.iter().map(f64::to_string));
     row

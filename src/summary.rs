@@ -19,6 +19,10 @@ pub struct GroupSummary {
     /// The 95% confidence interval of that mean (Student's t over the articles, clipped to
     /// the index's range [-1, 1]), for two or more articles with a stance index.
     pub stance_interval: Option<(f64, f64)>,
+    /// The standard deviation of the articles' stance indices, for two or more of them.
+    pub stance_sd: Option<f64>,
+    /// How many articles have a stance index (those with sentences, for a stance model).
+    pub stance_articles: usize,
 }
 
 impl GroupSummary {
@@ -38,6 +42,9 @@ impl GroupSummary {
         }
         let indices: Vec<f64> = aggregates.iter().filter_map(|a| a.stance_index).collect();
         let (stance_index, stance_interval) = mean_with_interval(&indices);
+        let stance_sd = stance_index
+            .filter(|_| indices.len() > 1)
+            .map(|mean| sample_variance(&indices, mean).sqrt());
         GroupSummary {
             group: group.into(),
             articles: aggregates.len(),
@@ -45,8 +52,35 @@ impl GroupSummary {
             mean_shares,
             stance_index,
             stance_interval,
+            stance_sd,
+            stance_articles: indices.len(),
         }
     }
+}
+
+/// The difference of two groups' mean stance indices, `second − first`, with its 95%
+/// confidence interval (Welch's t, degrees of freedom rounded down; clipped to [-2, 2]),
+/// when each group has two or more articles with a stance index.
+pub fn stance_difference(first: &GroupSummary, second: &GroupSummary) -> Option<(f64, (f64, f64))> {
+    let part = |group: &GroupSummary| -> Option<(f64, f64, f64)> {
+        let n = group.stance_articles as f64;
+        Some((group.stance_index?, group.stance_sd?.powi(2) / n, n))
+    };
+    let ((m1, v1, n1), (m2, v2, n2)) = (part(first)?, part(second)?);
+    let difference = m2 - m1;
+    let standard_error = (v1 + v2).sqrt();
+    if standard_error == 0.0 {
+        return Some((difference, (difference, difference)));
+    }
+    let df = (v1 + v2).powi(2) / (v1 * v1 / (n1 - 1.0) + v2 * v2 / (n2 - 1.0));
+    let half_width = t_quantile_975(df.floor().max(1.0) as usize) * standard_error;
+    let (low, high) = (difference - half_width, difference + half_width);
+    Some((difference, (low.max(-2.0), high.min(2.0))))
+}
+
+/// The sample variance (n − 1 in the denominator) of `values` around `mean`.
+fn sample_variance(values: &[f64], mean: f64) -> f64 {
+    values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() as f64 - 1.0)
 }
 
 /// The mean of `values` (stance indices) and its 95% confidence interval, clipped to
@@ -60,7 +94,7 @@ fn mean_with_interval(values: &[f64]) -> (Option<f64>, Option<(f64, f64)>) {
     if values.len() < 2 {
         return (Some(mean), None);
     }
-    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let variance = sample_variance(values, mean);
     let half_width = t_quantile_975(values.len() - 1) * (variance / n).sqrt();
     let (low, high) = (mean - half_width, mean + half_width);
     (Some(mean), Some((low.max(-1.0), high.min(1.0))))
@@ -144,6 +178,31 @@ mod tests {
         let half_width = t_quantile_975(4) * (0.00625f64 / 5.0).sqrt();
         assert!((low - (0.1 - half_width)).abs() < 1e-12, "{low}");
         assert!((high - (0.1 + half_width)).abs() < 1e-12, "{high}");
+    }
+
+    fn group(name: &str, indices: &[f64]) -> GroupSummary {
+        let articles: Vec<Aggregate> = indices
+            .iter()
+            .map(|&index| article(1, [1.0, 0.0, 0.0], Some(index)))
+            .collect();
+        GroupSummary::new(name, &articles, 3)
+    }
+
+    #[test]
+    fn a_difference_of_two_groups_has_welchs_interval() {
+        let (first, second) = (
+            group("a", &[0.1, 0.2, 0.3, 0.15]),
+            group("b", &[0.5, 0.4, 0.6, 0.7, 0.55]),
+        );
+        // scipy: Welch's standard error 0.06575 on 6.9986 degrees of freedom, taken as 6.
+        let (difference, (low, high)) = stance_difference(&first, &second).unwrap();
+        assert!((difference - 0.3625).abs() < 1e-12);
+        assert!((low - 0.201_618).abs() < 1e-4, "{low}");
+        assert!((high - 0.523_382).abs() < 1e-4, "{high}");
+        let (reverse, (low, high)) = stance_difference(&second, &first).unwrap();
+        assert!((reverse + 0.3625).abs() < 1e-12);
+        assert!((low + 0.523_382).abs() < 1e-4 && (high + 0.201_618).abs() < 1e-4);
+        assert_eq!(stance_difference(&first, &group("one", &[0.4])), None);
     }
 
     #[test]

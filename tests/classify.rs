@@ -441,14 +441,32 @@ fn summary_gives_each_input_the_mean_of_its_articles_with_an_interval() {
         .stdout();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
-    assert!(
-        lines[0].starts_with("group,articles,sentences,stance_index,stance_low,stance_high,share_")
-    );
+    assert!(lines[0].starts_with(
+        "group,articles,sentences,stance_index,stance_low,stance_high,stance_sd,share_"
+    ));
     assert!(lines[3].starts_with("(all articles),4,"), "{csv}");
+    // The table of two groups gives their difference, with Welch's interval around it.
+    let table = scratch
+        .run(&["classify", "--summary", "east", "west"])
+        .success()
+        .stdout();
+    let difference = west.iter().sum::<f64>() / 2.0 - east.iter().sum::<f64>() / 2.0;
+    assert!(
+        table.contains(&format!("west minus east: {difference:+.3} (95% interval")),
+        "{table}"
+    );
+    for row in &rows[..2] {
+        let sd = row["stance_sd"].as_f64().unwrap();
+        assert!(sd > 0.0, "{row}");
+    }
     let table = scratch
         .run(&["classify", "--summary", "east"])
         .success()
         .stdout();
+    assert!(
+        !table.contains(" minus "),
+        "one group has no difference: {table}"
+    );
     assert!(
         table.contains("95% interval") && table.contains("east"),
         "{table}"

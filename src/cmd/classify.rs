@@ -14,7 +14,7 @@ use kzstance::output::{
     csv_header, summary_csv_header, summary_csv_row, write_csv_rows, write_jsonl_line,
     ArticleRecord, SummaryRecord,
 };
-use kzstance::summary::GroupSummary;
+use kzstance::summary::{stance_difference, GroupSummary};
 use kzstance::{Error, Model};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -526,7 +526,21 @@ fn summary_table(model: &Model, heading: &str, summaries: &[GroupSummary]) -> St
         "Each article counts once: under each label, the mean of the articles' shares of\n\
          sentences.\n"
     };
-    format!("{table}\n{note}")
+    // Two groups: is the model's reading of them different?
+    let difference = match summaries {
+        [first, second, _all] if stance => stance_difference(first, second).map_or_else(
+            || "Too few articles in a group for the interval of their difference.\n".to_string(),
+            |(difference, (low, high))| {
+                format!(
+                    "{} minus {}: {difference:+.3} (95% interval {low:+.2}…{high:+.2}, Welch's t); an\n\
+                     interval that leaves out 0 means the model reads the two groups differently.\n",
+                    second.group, first.group
+                )
+            },
+        ),
+        _ => String::new(),
+    };
+    format!("{table}\n{note}{difference}")
 }
 
 /// Writes the framing of the chosen format around the articles.
