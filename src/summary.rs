@@ -2,7 +2,57 @@
 //! the articles' aggregates, and how sure that mean is, so that groups can be compared.
 //! Not classification: callers pass in the articles' aggregates.
 
+use std::collections::HashMap;
+
 use crate::model::Aggregate;
+
+/// What the summary of every article together is called.
+pub const ALL_ARTICLES: &str = "(all articles)";
+
+/// Articles' aggregates gathered into named groups, in order of each group's first
+/// appearance.
+#[derive(Debug, Default)]
+pub struct Groups {
+    groups: Vec<(String, Vec<Aggregate>)>,
+    positions: HashMap<String, usize>,
+}
+
+impl Groups {
+    /// Makes sure group `name` exists, so that it is summarized even with no articles.
+    pub fn open(&mut self, name: &str) -> usize {
+        if let Some(&position) = self.positions.get(name) {
+            return position;
+        }
+        self.groups.push((name.to_string(), Vec::new()));
+        self.positions
+            .insert(name.to_string(), self.groups.len() - 1);
+        self.groups.len() - 1
+    }
+
+    /// Adds an article's aggregate to group `name`.
+    pub fn add(&mut self, name: &str, aggregate: Aggregate) {
+        let position = self.open(name);
+        self.groups[position].1.push(aggregate);
+    }
+
+    /// One summary per group, then one of all the articles when there are several groups.
+    pub fn summaries(self, n_labels: usize) -> Vec<GroupSummary> {
+        let mut summaries: Vec<GroupSummary> = self
+            .groups
+            .iter()
+            .map(|(name, aggregates)| GroupSummary::new(name.clone(), aggregates, n_labels))
+            .collect();
+        if self.groups.len() > 1 {
+            let all: Vec<Aggregate> = self
+                .groups
+                .into_iter()
+                .flat_map(|(_, aggregates)| aggregates)
+                .collect();
+            summaries.push(GroupSummary::new(ALL_ARTICLES, &all, n_labels));
+        }
+        summaries
+    }
+}
 
 /// One group of articles, every article counting once whatever its length.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,6 +236,24 @@ mod tests {
             .map(|&index| article(1, [1.0, 0.0, 0.0], Some(index)))
             .collect();
         GroupSummary::new(name, &articles, 3)
+    }
+
+    #[test]
+    fn groups_keep_first_appearance_order_and_total_several() {
+        let mut groups = Groups::default();
+        groups.open("empty");
+        groups.add("north", article(2, [1.0, 0.0, 0.0], Some(0.1)));
+        groups.add("south", article(2, [0.0, 1.0, 0.0], Some(0.3)));
+        groups.add("north", article(4, [0.0, 0.0, 1.0], Some(-0.3)));
+        let summaries = groups.summaries(3);
+        let names: Vec<&str> = summaries.iter().map(|s| s.group.as_str()).collect();
+        assert_eq!(names, ["empty", "north", "south", ALL_ARTICLES]);
+        let counts: Vec<usize> = summaries.iter().map(|s| s.articles).collect();
+        assert_eq!(counts, [0, 2, 1, 3]);
+        assert_eq!(summaries[3].sentences, 8);
+        let mut one = Groups::default();
+        one.add("only", article(1, [1.0, 0.0, 0.0], Some(0.0)));
+        assert_eq!(one.summaries(3).len(), 1, "a single group gets no total");
     }
 
     #[test]

@@ -2,19 +2,13 @@
 //! aggregate per article out. Articles are read in batches, classified in parallel and
 //! written in input order, so memory stays flat however large the corpus.
 
-use std::collections::HashMap;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
-use kzstance::model::Aggregate;
-use kzstance::output::{
-    csv_header, summary_csv_header, summary_csv_row, write_csv_rows, write_jsonl_line,
-    ArticleRecord, SummaryRecord,
-};
-use kzstance::summary::{stance_difference, GroupSummary};
+use kzstance::output::{csv_header, write_csv_rows, write_jsonl_line, ArticleRecord};
 use kzstance::{Error, Model};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -54,16 +48,16 @@ pub struct Args {
     model: ModelArg,
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    format: OutputFormat,
+    pub(super) format: OutputFormat,
     /// How INPUT is laid out
     #[arg(long, value_enum, default_value_t = InputFormat::Text)]
-    input_format: InputFormat,
+    pub(super) input_format: InputFormat,
     /// Worker threads (defaults to all cores)
     #[arg(long)]
     threads: Option<usize>,
     /// Replace invalid UTF-8 with U+FFFD instead of stopping with an error
     #[arg(long)]
-    lossy: bool,
+    pub(super) lossy: bool,
     /// Instead of every sentence, one summary per INPUT (a directory of one outlet's
     /// articles, say): articles, sentences, the mean stance index over its articles with a
     /// 95% interval and the mean label shares; then all articles together
@@ -72,23 +66,23 @@ pub struct Args {
     /// With --summary and --input-format jsonl: one summary per value of this field of the
     /// JSON objects (an "outlet" field, say) instead of one per INPUT
     #[arg(long, value_name = "FIELD", requires = "summary")]
-    group_field: Option<String>,
+    pub(super) group_field: Option<String>,
     /// Files, directories (their *.txt files, sorted) or - for standard input (the default)
     #[arg(value_name = "INPUT")]
-    inputs: Vec<PathBuf>,
+    pub(super) inputs: Vec<PathBuf>,
 }
 
 /// One article to classify.
-struct Article {
-    source: String,
-    text: String,
+pub(super) struct Article {
+    pub(super) source: String,
+    pub(super) text: String,
     /// The value of `--group-field`, when asked for.
-    group: Option<String>,
+    pub(super) group: Option<String>,
 }
 
 /// An article as cheaply read from the input, turned into an [`Article`] (file read, JSON
 /// parsed, UTF-8 checked) by a worker thread, so the main thread only moves bytes.
-enum Pending {
+pub(super) enum Pending {
     File(Input),
     JsonLine {
         name: String,
@@ -108,7 +102,7 @@ impl Pending {
     }
 
     /// The article, or `None` for a blank JSONL line.
-    fn resolve(self, lossy: bool, group_field: Option<&str>) -> Result<Option<Article>> {
+    pub(super) fn resolve(self, lossy: bool, group_field: Option<&str>) -> Result<Option<Article>> {
         match self {
             Pending::File(input) => Ok(Some(Article {
                 source: input.name(),
@@ -133,7 +127,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let pool = pool.build().context("cannot start worker threads")?;
     if args.summary {
-        return summarize(&model, &args, &pool);
+        return super::summarize::run(&model, &args, &pool);
     }
 
     let progress = progress_bar(&inputs, args.input_format);
@@ -215,7 +209,10 @@ fn progress_bar(inputs: &[Input], format: InputFormat) -> Option<ProgressBar> {
 }
 
 /// Pending articles from the inputs, in order.
-fn pending_stream(inputs: Vec<Input>, format: InputFormat) -> Box<dyn Iterator<Item = Pending>> {
+pub(super) fn pending_stream(
+    inputs: Vec<Input>,
+    format: InputFormat,
+) -> Box<dyn Iterator<Item = Pending>> {
     match format {
         InputFormat::Text => Box::new(inputs.into_iter().map(Pending::File)),
         InputFormat::Jsonl => Box::new(inputs.into_iter().flat_map(jsonl_lines)),
@@ -295,7 +292,7 @@ fn parse_json_line(
 type Rendered = Result<Option<Vec<u8>>>;
 
 /// The next batch: up to `BATCH_ARTICLES` items or `BATCH_BYTES` of read input.
-fn next_batch(pending: &mut dyn Iterator<Item = Pending>) -> Vec<Pending> {
+pub(super) fn next_batch(pending: &mut dyn Iterator<Item = Pending>) -> Vec<Pending> {
     let mut batch = Vec::new();
     let mut bytes = 0;
     while batch.len() < BATCH_ARTICLES && bytes < BATCH_BYTES {
@@ -370,177 +367,6 @@ fn render_table(model: &Model, record: &ArticleRecord) -> String {
         shares.join(", "),
         aggregate.label.unwrap_or("n/a"),
     )
-}
-
-/// An article's group (`None`: its INPUT's) and aggregate.
-type Grouped = (Option<String>, Aggregate);
-
-/// `--summary`: classifies each INPUT's articles, keeping only their aggregates, and
-/// writes one summary per INPUT (and one of all of them when there are several).
-fn summarize(model: &Model, args: &Args, pool: &rayon::ThreadPool) -> Result<()> {
-    let arguments = if args.inputs.is_empty() {
-        vec![PathBuf::from("-")]
-    } else {
-        args.inputs.clone()
-    };
-    // Every INPUT is checked before any is classified, as without --summary.
-    let expanded = arguments
-        .iter()
-        .map(|argument| expand_inputs(std::slice::from_ref(argument)))
-        .collect::<Result<Vec<_>>>()?;
-    if args.group_field.is_some() && args.input_format != InputFormat::Jsonl {
-        anyhow::bail!("--group-field names a field of JSON objects: add --input-format jsonl");
-    }
-    let group_field = args.group_field.as_deref();
-    // Groups in order of first appearance, each with its articles' aggregates.
-    let mut groups: Vec<(String, Vec<Aggregate>)> = Vec::new();
-    let mut positions: HashMap<String, usize> = HashMap::new();
-    let mut position_of = |name: String, groups: &mut Vec<(String, Vec<Aggregate>)>| {
-        *positions.entry(name.clone()).or_insert_with(|| {
-            groups.push((name, Vec::new()));
-            groups.len() - 1
-        })
-    };
-    for (argument, inputs) in arguments.iter().zip(expanded) {
-        let input_name = argument.display().to_string();
-        if group_field.is_none() {
-            // An INPUT without articles still gets its row.
-            position_of(input_name.clone(), &mut groups);
-        }
-        let mut pending = pending_stream(inputs, args.input_format);
-        loop {
-            let batch = next_batch(&mut *pending);
-            if batch.is_empty() {
-                break;
-            }
-            let classified: Vec<Result<Option<Grouped>>> = pool.install(|| {
-                batch
-                    .into_par_iter()
-                    .map(|item| {
-                        Ok(item.resolve(args.lossy, group_field)?.map(|article| {
-                            let aggregate = model.classify_article(&article.text).aggregate;
-                            (article.group, aggregate)
-                        }))
-                    })
-                    .collect()
-            });
-            for item in classified {
-                if let Some((group, aggregate)) = item? {
-                    let position =
-                        position_of(group.unwrap_or_else(|| input_name.clone()), &mut groups);
-                    groups[position].1.push(aggregate);
-                }
-            }
-        }
-    }
-    let n_labels = model.labels().len();
-    let mut summaries: Vec<GroupSummary> = groups
-        .iter()
-        .map(|(name, aggregates)| GroupSummary::new(name.clone(), aggregates, n_labels))
-        .collect();
-    if groups.len() > 1 {
-        let all: Vec<Aggregate> = groups
-            .into_iter()
-            .flat_map(|(_, aggregates)| aggregates)
-            .collect();
-        summaries.push(GroupSummary::new("(all articles)", &all, n_labels));
-    }
-    let mut out = BufWriter::new(io::stdout().lock());
-    match args.format {
-        OutputFormat::Table => {
-            let heading = group_field.unwrap_or("input");
-            write!(out, "{}", summary_table(model, heading, &summaries))?
-        }
-        OutputFormat::Json => {
-            let records: Vec<SummaryRecord> = summaries
-                .iter()
-                .map(|summary| SummaryRecord::new(model, summary))
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &records)?;
-            writeln!(out)?;
-        }
-        OutputFormat::Jsonl => {
-            for summary in &summaries {
-                serde_json::to_writer(&mut out, &SummaryRecord::new(model, summary))?;
-                writeln!(out)?;
-            }
-        }
-        OutputFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
-            writer.write_record(summary_csv_header(model))?;
-            for summary in &summaries {
-                writer.write_record(summary_csv_row(summary))?;
-            }
-            writer.flush()?;
-        }
-    }
-    out.flush()?;
-    Ok(())
-}
-
-/// The summaries as a table whose first column is headed `heading`.
-fn summary_table(model: &Model, heading: &str, summaries: &[GroupSummary]) -> String {
-    let stance = model.stance_labels().is_some();
-    let mut header = vec![heading.to_string(), "articles".into(), "sentences".into()];
-    if stance {
-        header.extend(["stance index".into(), "95% interval".into()]);
-    }
-    header.extend(model.labels().iter().cloned());
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        // Few, short columns: label names are not broken across lines.
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header);
-    for summary in summaries {
-        let mut row = vec![
-            summary.group.clone(),
-            summary.articles.to_string(),
-            summary.sentences.to_string(),
-        ];
-        if stance {
-            row.push(
-                summary
-                    .stance_index
-                    .map_or("n/a".into(), |v| format!("{v:+.3}")),
-            );
-            row.push(
-                summary
-                    .stance_interval
-                    .map_or("n/a".into(), |(low, high)| format!("{low:+.2}…{high:+.2}")),
-            );
-        }
-        row.extend(
-            summary
-                .mean_shares
-                .iter()
-                .map(|share| format!("{:.0}%", share * 100.0)),
-        );
-        table.add_row(row);
-    }
-    let note = if stance {
-        "Each article counts once: the stance index is the mean of the articles' indices, with\n\
-         the 95% confidence interval of that mean; under each label, the mean of the articles'\n\
-         shares of sentences.\n"
-    } else {
-        "Each article counts once: under each label, the mean of the articles' shares of\n\
-         sentences.\n"
-    };
-    // Two groups: is the model's reading of them different?
-    let difference = match summaries {
-        [first, second, _all] if stance => stance_difference(first, second).map_or_else(
-            || "Too few articles in a group for the interval of their difference.\n".to_string(),
-            |(difference, (low, high))| {
-                format!(
-                    "{} minus {}: {difference:+.3} (95% interval {low:+.2}…{high:+.2}, Welch's t); an\n\
-                     interval that leaves out 0 means the model reads the two groups differently.\n",
-                    second.group, first.group
-                )
-            },
-        ),
-        _ => String::new(),
-    };
-    format!("{table}\n{note}{difference}")
 }
 
 /// Writes the framing of the chosen format around the articles.

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod inspect;
 pub mod report;
 pub mod suggest;
+pub mod summarize;
 pub mod train;
 
 use std::io::{self, IsTerminal, Read};
