@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::explain::SentenceExplanation;
 use crate::model::{Aggregate, Model};
+use crate::summary::GroupSummary;
 
 /// Okabe–Ito colours, distinguishable with the common colour-vision deficiencies.
 const PALETTE: [(&str, (u8, u8, u8)); 6] = [
@@ -144,11 +145,16 @@ pub fn html_report(model: &Model, articles: &[ReportArticle]) -> String {
         .enumerate()
         .map(|(number, article)| article.render(model, number))
         .collect();
-    assemble_report(model, &rendered)
+    assemble_report(model, &rendered, &[])
 }
 
-/// The whole report from articles drawn by [`ReportArticle::render`], numbered in order.
-pub fn assemble_report(model: &Model, articles: &[RenderedArticle]) -> String {
+/// The whole report from articles drawn by [`ReportArticle::render`], numbered in order,
+/// with a table comparing `groups` (the INPUTs, say) when there are any.
+pub fn assemble_report(
+    model: &Model,
+    articles: &[RenderedArticle],
+    groups: &[GroupSummary],
+) -> String {
     let labels = model.labels();
     let colours = label_colours(labels);
     let sections: usize = articles
@@ -170,6 +176,9 @@ pub fn assemble_report(model: &Model, articles: &[RenderedArticle]) -> String {
     legend(&mut html, labels, &colours, stance, detailed);
     if !detailed && !articles.is_empty() {
         html.push_str("<p>Overview only: the articles' sentences are left out (<code>kzstance report --overview-only</code>).</p>\n");
+    }
+    if !groups.is_empty() {
+        group_table(&mut html, groups, labels, &colours, stance);
     }
     html.push_str("<h2 id=\"overview\">Overview</h2>\n");
     let mut by_source: Vec<usize> = (0..articles.len()).collect();
@@ -285,6 +294,63 @@ fn overview(
         );
     }
     html.push_str("</tbody></table></div>\n");
+}
+
+/// Groups of articles side by side: each group's mean stance index with its 95% interval
+/// drawn as a whisker, and its mean label shares.
+fn group_table(
+    html: &mut String,
+    groups: &[GroupSummary],
+    labels: &[String],
+    colours: &[(&str, (u8, u8, u8))],
+    stance: bool,
+) {
+    let stance_header = if stance {
+        "<th>mean stance index, 95% interval</th>"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        html,
+        "<h2 id=\"groups\">Groups</h2>\n<p>Each article counts once; the whisker is the 95% confidence interval of the group's mean stance index (Student's t over its articles).</p>\n<table><thead><tr><th>group</th><th>articles</th>{stance_header}<th>mean label shares</th></tr></thead><tbody>"
+    );
+    for group in groups {
+        let stance_cell = if stance {
+            format!(
+                "<td>{}</td>",
+                stance_interval_svg(group.stance_index, group.stance_interval)
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td class=\"figure\">{}</td>{stance_cell}<td>{}</td></tr>",
+            escape(&group.group),
+            group.articles,
+            shares_svg(&group.mean_shares, labels, colours),
+        );
+    }
+    html.push_str("</tbody></table>\n");
+}
+
+/// [`stance_svg`] with the interval drawn over the bar as a whisker.
+fn stance_interval_svg(stance: Option<f64>, interval: Option<(f64, f64)>) -> String {
+    let bar = stance_svg(stance);
+    let Some((low, high)) = interval else {
+        return bar;
+    };
+    let x = |value: f64| 100.0 + value.clamp(-1.0, 1.0) * 100.0;
+    let whisker = format!(
+        "<g class=\"interval\" stroke=\"#222\" stroke-width=\"1.5\"><title>95% interval {low:+.2} to {high:+.2}</title><line x1=\"{:.1}\" y1=\"9\" x2=\"{:.1}\" y2=\"9\"/><line x1=\"{:.1}\" y1=\"5\" x2=\"{:.1}\" y2=\"13\"/><line x1=\"{:.1}\" y1=\"5\" x2=\"{:.1}\" y2=\"13\"/></g></svg>",
+        x(low),
+        x(high),
+        x(low),
+        x(low),
+        x(high),
+        x(high)
+    );
+    bar.replacen("</svg>", &whisker, 1)
 }
 
 /// A centred bar from 0 to the stance index, with the figure.

@@ -48,8 +48,53 @@ fn report_is_one_self_contained_html_file_with_every_part() {
     );
     assert!(html.contains("<u>"), "strongest terms are underlined");
     assert!(
+        !html.contains("id=\"groups\""),
+        "four files, not groups: {html}"
+    );
+    assert!(
         html.contains("title=\"neutral_balancing 0."),
         "probabilities on hover"
+    );
+}
+
+/// Several directories are compared in a table of groups, each with the mean of its
+/// articles' indices and an interval whisker, then all of them together.
+#[test]
+fn a_report_of_several_directories_compares_them() {
+    let scratch = Scratch::new();
+    let files = articles();
+    for (i, file) in files.iter().enumerate() {
+        let dir = if i % 2 == 0 { "even" } else { "odd" };
+        scratch.write(&format!("{dir}/{i}.txt"), read(std::path::Path::new(file)));
+    }
+    scratch
+        .run(&["report", "--out", "groups.html", "even", "odd"])
+        .success();
+    let html = String::from_utf8(read(&scratch.path("groups.html"))).unwrap();
+    let table = &html[html.find("id=\"groups\"").expect("a table of groups")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let rows: Vec<&str> = table.split("<tr><td>").skip(1).collect();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| &r[..r.find("</td>").unwrap()])
+        .collect();
+    assert_eq!(names, ["even", "odd", "(all articles)"]);
+    assert_eq!(table.matches("class=\"interval\"").count(), 3, "{table}");
+    // Each group's figure is the mean of its articles' figures in the overview.
+    let overview = overview_figures(&html[html.find("id=\"by-source\"").unwrap()..]);
+    let value = |figure: &str| figure.parse::<f64>().unwrap();
+    let (even, odd) = (
+        (value(overview[0]) + value(overview[1])) / 2.0,
+        (value(overview[2]) + value(overview[3])) / 2.0,
+    );
+    let groups = overview_figures(table);
+    assert!(
+        (value(groups[0]) - even).abs() <= 0.011,
+        "{groups:?} {overview:?}"
+    );
+    assert!(
+        (value(groups[1]) - odd).abs() <= 0.011,
+        "{groups:?} {overview:?}"
     );
 }
 

@@ -57,6 +57,18 @@ impl ArticleArgs {
         read_all(&self.inputs, self.lossy)
     }
 
+    /// Each INPUT as given, with how many articles it holds, in the order of [`Self::read`]
+    /// (an INPUT that cannot be expanded counts none here; reading reports it).
+    pub fn article_counts(&self) -> Vec<(String, usize)> {
+        self.inputs
+            .iter()
+            .map(|input| {
+                let count = expand_inputs(std::slice::from_ref(input)).map_or(0, |all| all.len());
+                (input.display().to_string(), count)
+            })
+            .collect()
+    }
+
     /// The article files, directories expanded (a directory that cannot be read gives
     /// none here; reading the articles reports it).
     pub fn files(&self) -> Vec<PathBuf> {

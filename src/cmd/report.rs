@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use kzstance::report::{assemble_report, RenderedArticle, ReportArticle};
+use kzstance::summary::Groups;
 use rayon::prelude::*;
 
 use super::{ArticleArgs, ModelArg};
@@ -49,7 +50,20 @@ pub fn run(args: Args) -> Result<()> {
             }
         })
         .collect();
-    let html = assemble_report(&model, &articles);
+    // Several INPUTs of which one at least holds several articles (one directory per
+    // outlet, say) are compared side by side; a list of single files is not.
+    let counts = args.articles.article_counts();
+    let mut groups = Groups::default();
+    if counts.len() > 1 && counts.iter().any(|(_, count)| *count > 1) {
+        let mut rendered = articles.iter();
+        for (input, count) in &counts {
+            groups.open(input);
+            for article in rendered.by_ref().take(*count) {
+                groups.add(input, article.aggregate.clone());
+            }
+        }
+    }
+    let html = assemble_report(&model, &articles, &groups.summaries(model.labels().len()));
     kzstance::persist::write_atomically(&args.out, html.as_bytes())
         .with_context(|| format!("cannot write the report to {}", args.out.display()))?;
     let megabytes = html.len() as f64 / 1e6;
