@@ -190,7 +190,7 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn progress_bar(inputs: &[Input], format: InputFormat) -> Option<ProgressBar> {
+pub(super) fn progress_bar(inputs: &[Input], format: InputFormat) -> Option<ProgressBar> {
     if !stderr_is_terminal() {
         return None;
     }

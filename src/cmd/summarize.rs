@@ -12,7 +12,7 @@ use kzstance::summary::{stance_difference, GroupSummary, Groups};
 use kzstance::Model;
 use rayon::prelude::*;
 
-use super::classify::{next_batch, pending_stream, Args, InputFormat, OutputFormat};
+use super::classify::{next_batch, pending_stream, progress_bar, Args, InputFormat, OutputFormat};
 use super::expand_inputs;
 
 /// An article's group (`None`: its INPUT's) and aggregate.
@@ -35,6 +35,8 @@ pub fn run(model: &Model, args: &Args, pool: &rayon::ThreadPool) -> Result<()> {
         anyhow::bail!("--group-field names a field of JSON objects: add --input-format jsonl");
     }
     let group_field = args.group_field.as_deref();
+    let every_input: Vec<_> = expanded.iter().flatten().cloned().collect();
+    let progress = progress_bar(&every_input, args.input_format);
     let mut groups = Groups::default();
     for (argument, inputs) in arguments.iter().zip(expanded) {
         let input_name = argument.display().to_string();
@@ -48,6 +50,7 @@ pub fn run(model: &Model, args: &Args, pool: &rayon::ThreadPool) -> Result<()> {
             if batch.is_empty() {
                 break;
             }
+            let count = batch.len() as u64;
             let classified: Vec<Result<Option<Grouped>>> = pool.install(|| {
                 batch
                     .into_par_iter()
@@ -64,7 +67,13 @@ pub fn run(model: &Model, args: &Args, pool: &rayon::ThreadPool) -> Result<()> {
                     groups.add(group.as_deref().unwrap_or(&input_name), aggregate);
                 }
             }
+            if let Some(progress) = &progress {
+                progress.inc(count);
+            }
         }
+    }
+    if let Some(progress) = progress {
+        progress.finish_and_clear();
     }
     let summaries = groups.summaries(model.labels().len());
     let mut out = BufWriter::new(io::stdout().lock());
