@@ -119,7 +119,6 @@ impl Pending {
 
 pub fn run(args: Args) -> Result<()> {
     let model = args.model.load()?;
-    let inputs = expand_inputs(&args.inputs)?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = args.threads {
         anyhow::ensure!(threads >= 1, "--threads must be at least 1");
@@ -127,8 +126,10 @@ pub fn run(args: Args) -> Result<()> {
     }
     let pool = pool.build().context("cannot start worker threads")?;
     if args.summary {
+        // It expands each INPUT on its own, to keep them apart.
         return super::summarize::run(&model, &args, &pool);
     }
+    let inputs = expand_inputs(&args.inputs)?;
 
     let progress = progress_bar(&inputs, args.input_format);
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());

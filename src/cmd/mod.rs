@@ -51,20 +51,22 @@ pub struct ArticleArgs {
     inputs: Vec<PathBuf>,
 }
 
+/// One INPUT as given and its articles as `(name, text)`.
+pub type InputArticles = (String, Vec<(String, String)>);
+
 impl ArticleArgs {
     /// Every article read as `(name, text)`, in order.
     pub fn read(&self) -> Result<Vec<(String, String)>> {
         read_all(&self.inputs, self.lossy)
     }
 
-    /// Each INPUT as given, with how many articles it holds, in the order of [`Self::read`]
-    /// (an INPUT that cannot be expanded counts none here; reading reports it).
-    pub fn article_counts(&self) -> Vec<(String, usize)> {
+    /// Every article read as `(name, text)`, gathered under the INPUT that named it.
+    pub fn read_by_input(&self) -> Result<Vec<InputArticles>> {
         self.inputs
             .iter()
             .map(|input| {
-                let count = expand_inputs(std::slice::from_ref(input)).map_or(0, |all| all.len());
-                (input.display().to_string(), count)
+                let articles = read_all(std::slice::from_ref(input), self.lossy)?;
+                Ok((input.display().to_string(), articles))
             })
             .collect()
     }

@@ -37,7 +37,8 @@ pub fn run(args: Args) -> Result<()> {
         .collect();
     kzstance::persist::refuse_to_overwrite_input(&args.out, &inputs, "report")?;
     let model = args.model.load()?;
-    let texts = args.articles.read()?;
+    let by_input = args.articles.read_by_input()?;
+    let texts: Vec<&(String, String)> = by_input.iter().flat_map(|(_, texts)| texts).collect();
     // Each article is explained and drawn at once, and only its drawing kept.
     let articles: Vec<RenderedArticle> = texts
         .par_iter()
@@ -52,13 +53,12 @@ pub fn run(args: Args) -> Result<()> {
         .collect();
     // Several INPUTs of which one at least holds several articles (one directory per
     // outlet, say) are compared side by side; a list of single files is not.
-    let counts = args.articles.article_counts();
     let mut groups = Groups::default();
-    if counts.len() > 1 && counts.iter().any(|(_, count)| *count > 1) {
+    if by_input.len() > 1 && by_input.iter().any(|(_, texts)| texts.len() > 1) {
         let mut rendered = articles.iter();
-        for (input, count) in &counts {
+        for (input, texts) in &by_input {
             groups.open(input);
-            for article in rendered.by_ref().take(*count) {
+            for article in rendered.by_ref().take(texts.len()) {
                 groups.add(input, article.aggregate.clone());
             }
         }
