@@ -455,6 +455,11 @@ fn summary_gives_each_input_the_mean_of_its_articles_with_an_interval() {
         table.contains(&format!("west minus east: {difference:+.3} (95% interval")),
         "{table}"
     );
+    // Two-article groups get a note on why their intervals are wide; four articles do not.
+    assert!(
+        table.contains("Fewer than 5 articles in east, west, (all articles):"),
+        "{table}"
+    );
     for row in &rows[..2] {
         let sd = row["stance_sd"].as_f64().unwrap();
         assert!(sd > 0.0, "{row}");
@@ -467,6 +472,7 @@ fn summary_gives_each_input_the_mean_of_its_articles_with_an_interval() {
         !table.contains(" minus "),
         "one group has no difference: {table}"
     );
+    assert!(table.contains("Fewer than 5 articles in east:"), "{table}");
     assert!(
         table.contains("95% interval") && table.contains("east"),
         "{table}"

@@ -109,6 +109,9 @@ pub fn run(model: &Model, args: &Args, pool: &rayon::ThreadPool) -> Result<()> {
     Ok(())
 }
 
+/// Groups with fewer articles than this get a note on the width of their interval.
+const FEW_ARTICLES: usize = 5;
+
 /// The summaries as a table whose first column is headed `heading`.
 fn summary_table(model: &Model, heading: &str, summaries: &[GroupSummary]) -> String {
     let stance = model.stance_labels().is_some();
@@ -157,6 +160,22 @@ fn summary_table(model: &Model, heading: &str, summaries: &[GroupSummary]) -> St
         "Each article counts once: under each label, the mean of the articles' shares of\n\
          sentences.\n"
     };
+    // Student's t at one to three degrees of freedom is 12.7 to 3.2: say why such an
+    // interval spans most of the range rather than let it look like nothing was computed.
+    let few = summaries
+        .iter()
+        .filter(|s| s.stance_interval.is_some() && s.articles < FEW_ARTICLES)
+        .map(|s| s.group.as_str())
+        .collect::<Vec<_>>();
+    let few_note = if stance && !few.is_empty() {
+        format!(
+            "Fewer than {FEW_ARTICLES} articles in {}: the mean of so few is known only\n\
+             roughly, so the interval is wide. Compare groups of dozens of articles.\n",
+            few.join(", ")
+        )
+    } else {
+        String::new()
+    };
     // Two groups: is the model's reading of them different?
     let difference = match summaries {
         [first, second, _all] if stance => stance_difference(first, second).map_or_else(
@@ -171,5 +190,5 @@ fn summary_table(model: &Model, heading: &str, summaries: &[GroupSummary]) -> St
         ),
         _ => String::new(),
     };
-    format!("{table}\n{note}{difference}")
+    format!("{table}\n{note}{few_note}{difference}")
 }
