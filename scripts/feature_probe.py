@@ -24,6 +24,9 @@ batch's articles and copies, as the shipped recipe trains):
               a written row
   bayes       word features, the logistic regression's log-probabilities plus 0.3 times
               those of a multinomial naive Bayes (alpha 0.1, class priors removed)
+  pairs       word features, plus pairs of content words (stop words of scikit-learn's
+              English list dropped) up to four content words apart, with 150,000 features:
+              "suspend ... membership" as one feature however many words sit between
 
 Each uses LogisticRegression(C = 1 / alpha, lbfgs, balanced class weights). It prints the
 pooled macro-F1 over the held-out batches per variant and, for every --eval FILE, the
@@ -42,7 +45,7 @@ try:
     import Stemmer
     import numpy as np
     from scipy.sparse import hstack, lil_matrix
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.naive_bayes import MultinomialNB
@@ -51,10 +54,12 @@ except ImportError as missing:
           file=sys.stderr)
     sys.exit(3)
 
-VARIANTS = ("words", "chars", "neighbours", "article", "digits", "weighted", "bayes")
+VARIANTS = ("words", "chars", "neighbours", "article", "digits", "weighted", "bayes", "pairs")
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 DIGITS = re.compile(r"[0-9]+")
 STEMMER = Stemmer.Stemmer("english")
+STOP_STEMS = set(STEMMER.stemWords(sorted(ENGLISH_STOP_WORDS))) | set(ENGLISH_STOP_WORDS)
+PAIR_WINDOW = 4
 
 
 def read(path):
@@ -65,6 +70,16 @@ def read(path):
 def word_features(text):
     words = STEMMER.stemWords(WORD.findall(text.lower().replace("\u2019", "'")))
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def pair_features(text):
+    """Word features plus every pair of content words up to PAIR_WINDOW content words apart."""
+    features = word_features(text)
+    content = [w for w in features if " " not in w and w not in STOP_STEMS]
+    for i, first in enumerate(content):
+        for second in content[i + 1:i + 1 + PAIR_WINDOW]:
+            features.append(f"{first} ~ {second}")
+    return features
 
 
 def article_of(row):
@@ -98,8 +113,10 @@ def fit_predict(variant, alpha, train, tests):
     if variant == "digits":
         def analyzer(text):
             return word_features(DIGITS.sub("0", text))
+    if variant == "pairs":
+        analyzer = pair_features
     words = TfidfVectorizer(analyzer=analyzer, min_df=2, sublinear_tf=True,
-                            max_features=48_000)
+                            max_features=150_000 if variant == "pairs" else 48_000)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3,
                             sublinear_tf=True, max_features=150_000)
 
