@@ -30,9 +30,48 @@ pub struct LabeledData {
     pub duplicates: usize,
     /// Each row's value of the group column, when one was asked for.
     pub groups: Option<Vec<String>>,
+    /// Each row's article: its `id` up to the last `-` (`BF-01` for `BF-01-007`), or
+    /// `None` for a row without an `id` column or without a `-` in it.
+    pub articles: Vec<Option<String>>,
+}
+
+/// The column whose values name a row's article (up to their last `-`).
+pub const ID_COLUMN: &str = "id";
+
+/// The article an id names: everything up to its last `-`, when that is not empty.
+pub fn article_of_id(id: &str) -> Option<&str> {
+    id.rsplit_once('-')
+        .map(|(article, _)| article)
+        .filter(|article| !article.is_empty())
 }
 
 impl LabeledData {
+    /// Runs of consecutive rows of one file that belong to the same article, in order and
+    /// covering every row: a row of no article is a run of its own. Sentences of an
+    /// article are read in one another's context only within a run.
+    pub fn article_runs(&self) -> Vec<std::ops::Range<usize>> {
+        let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut start = 0;
+        for file in &self.files {
+            let end = start + file.rows;
+            for row in start..end {
+                let article = &self.articles[row];
+                match runs.last_mut() {
+                    Some(run)
+                        if row > start
+                            && article.is_some()
+                            && *article == self.articles[row - 1] =>
+                    {
+                        run.end = row + 1
+                    }
+                    _ => runs.push(row..row + 1),
+                }
+            }
+            start = end;
+        }
+        runs
+    }
+
     /// The file that row `index` came from.
     pub fn file_of(&self, index: usize) -> &Path {
         let mut end = 0;
@@ -170,6 +209,7 @@ pub fn load_grouped_csvs(
         data.texts.extend(more.texts);
         data.labels.extend(more.labels);
         data.lines.extend(more.lines);
+        data.articles.extend(more.articles);
         if let (Some(groups), Some(more_groups)) = (data.groups.as_mut(), more.groups) {
             groups.extend(more_groups);
         }
@@ -253,6 +293,7 @@ fn read_csv(
     let label_index = column(label_column)?;
     let group_index = group_column.map(|name| column(name).map(|i| (i, name)));
     let group_index = group_index.transpose()?;
+    let id_index = names.iter().position(|name| name == ID_COLUMN);
 
     let mut data = LabeledData {
         files: Vec::new(),
@@ -261,6 +302,7 @@ fn read_csv(
         lines: Vec::new(),
         duplicates: 0,
         groups: group_index.map(|_| Vec::new()),
+        articles: Vec::new(),
     };
     // The csv crate miscounts lines with CRLF ends, so count newlines ourselves.
     let mut lines = LineCounter::new(body);
@@ -301,6 +343,11 @@ fn read_csv(
         if let (Some((index, name)), Some(groups)) = (group_index, data.groups.as_mut()) {
             groups.push(field(index, name)?);
         }
+        let id = id_index.and_then(|i| std::str::from_utf8(&record[i]).ok());
+        data.articles.push(
+            id.and_then(|id| article_of_id(id.trim()))
+                .map(str::to_string),
+        );
         data.texts.push(text);
         data.labels.push(label);
         data.lines.push(line);

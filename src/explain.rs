@@ -40,8 +40,13 @@ pub struct SentenceExplanation {
     pub index: usize,
     pub start: usize,
     pub end: usize,
+    /// The label and probabilities `classify` gives: in the context of the article's other
+    /// sentences when the model has a context.
     pub label: usize,
     pub probabilities: Vec<f64>,
+    /// The sentence's own probabilities, read alone, when its article's context was read
+    /// too (they are what `scores` and the terms give).
+    pub alone: Option<Vec<f64>>,
     /// Class scores (bias plus every contribution), in label order.
     pub scores: Vec<f64>,
     pub bias: Vec<f64>,
@@ -51,9 +56,10 @@ pub struct SentenceExplanation {
 }
 
 impl Model {
-    /// Explains every sentence of `text`.
+    /// Explains every sentence of `text`, each read in the context of the others when the
+    /// model has a context (as `classify` reads them).
     pub fn explain(&self, text: &str) -> Vec<SentenceExplanation> {
-        split_sentences(text)
+        let mut explanations: Vec<SentenceExplanation> = split_sentences(text)
             .into_iter()
             .enumerate()
             .map(|(index, span)| {
@@ -69,7 +75,26 @@ impl Model {
                 }
                 explanation
             })
-            .collect()
+            .collect();
+        if let (Some(context), true) = (self.context(), explanations.len() > 1) {
+            let mut probabilities: Vec<Vec<f64>> = explanations
+                .iter()
+                .map(|e| e.probabilities.clone())
+                .collect();
+            context.smooth(&mut probabilities);
+            for (explanation, in_context) in explanations.iter_mut().zip(probabilities) {
+                let label = argmax(&in_context);
+                explanation.alone = Some(std::mem::replace(
+                    &mut explanation.probabilities,
+                    in_context,
+                ));
+                if label != explanation.label {
+                    explanation.label = label;
+                    sort_by_pull(&mut explanation.terms, label);
+                }
+            }
+        }
+        explanations
     }
 
     /// Explains one sentence; spans are relative to `sentence`.
@@ -119,22 +144,28 @@ impl Model {
                     .collect(),
             })
             .collect();
-        terms.sort_by(|a, b| {
-            b.pull_toward(label)
-                .total_cmp(&a.pull_toward(label))
-                .then_with(|| a.feature.cmp(&b.feature))
-        });
+        sort_by_pull(&mut terms, label);
         SentenceExplanation {
             index: 0,
             start: 0,
             end: sentence.len(),
             label,
             probabilities,
+            alone: None,
             scores,
             bias,
             terms,
         }
     }
+}
+
+/// Strongest pull toward `label` first; ties by feature, so the order is stable.
+fn sort_by_pull(terms: &mut [TermContribution], label: usize) {
+    terms.sort_by(|a, b| {
+        b.pull_toward(label)
+            .total_cmp(&a.pull_toward(label))
+            .then_with(|| a.feature.cmp(&b.feature))
+    });
 }
 
 #[cfg(test)]
@@ -158,7 +189,8 @@ mod tests {
                 );
             }
             let sentence = &text[e.start..e.end];
-            assert_eq!(e.probabilities, model.predict_probabilities(sentence));
+            let alone = e.alone.as_ref().unwrap_or(&e.probabilities);
+            assert_eq!(alone, &model.predict_probabilities(sentence));
             for term in &e.terms {
                 for &(start, end) in &term.spans {
                     assert!(e.start <= start && end <= e.end);

@@ -6,11 +6,12 @@
 //! regression) → [`model`] (labels, probabilities, per-article aggregates). Around it:
 //! [`data`] loads labeled CSVs, [`train`] fits and cross-validates, [`evaluate`] scores,
 //! [`persist`] reads and writes the model file, [`output`] shapes results for machines,
-//! [`summary`] sums up groups of articles;
+//! [`summary`] sums up groups of articles, [`context`] reads sentences in their article;
 //! [`solver`] is the training loss over sparse rows and [`lbfgs`] the method minimising it.
 //! The library never prints; the `kzstance` binary is a thin shell over it.
 
 pub mod classifier;
+pub mod context;
 pub mod data;
 pub mod error;
 pub mod evaluate;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::{softmax, Classifier};
+use crate::context::LabelContext;
 use crate::features::FeatureIndex;
 use crate::scoring::sentence_scores;
 use crate::sentence::split_sentences;
@@ -24,6 +25,8 @@ pub struct Model {
     classifier: Classifier,
     card: ModelCard,
     features: FeatureIndex,
+    /// How labels follow one another in articles; `None` reads every sentence alone.
+    context: Option<LabelContext>,
 }
 
 /// One classified sentence: its place in the article, the winning label (an index into
@@ -158,7 +161,38 @@ impl Model {
             classifier,
             card,
             features,
+            context: None,
         }
+    }
+
+    /// The model reading each article's sentences in the context of one another
+    /// (`persist` checks that `context` has a row and column per label).
+    pub fn with_context(mut self, context: Option<LabelContext>) -> Model {
+        self.context = context;
+        self
+    }
+
+    /// How labels follow one another in the training articles, when the model learned it.
+    pub fn context(&self) -> Option<&LabelContext> {
+        self.context.as_ref()
+    }
+
+    /// Stops reading sentences in context: every sentence is classified alone.
+    pub fn drop_context(&mut self) {
+        self.context = None;
+    }
+
+    /// Probabilities per label for consecutive sentences of one article, each read in the
+    /// context of the others when the model has a context, otherwise alone.
+    pub fn predict_in_context<S: AsRef<str>>(&self, sentences: &[S]) -> Vec<Vec<f64>> {
+        let mut probabilities: Vec<Vec<f64>> = sentences
+            .iter()
+            .map(|s| self.predict_probabilities(s.as_ref()))
+            .collect();
+        if let Some(context) = &self.context {
+            context.smooth(&mut probabilities);
+        }
+        probabilities
     }
 
     pub fn labels(&self) -> &[String] {
@@ -211,20 +245,21 @@ impl Model {
         argmax(&self.predict_probabilities(sentence))
     }
 
-    /// Splits an article into sentences and classifies each, then aggregates.
+    /// Splits an article into sentences and classifies each (in the context of the others
+    /// when the model has a context), then aggregates.
     pub fn classify_article(&self, text: &str) -> ArticlePrediction {
-        let sentences: Vec<SentencePrediction> = split_sentences(text)
-            .into_iter()
+        let spans = split_sentences(text);
+        let texts: Vec<&str> = spans.iter().map(|span| span.text(text)).collect();
+        let sentences: Vec<SentencePrediction> = spans
+            .iter()
+            .zip(self.predict_in_context(&texts))
             .enumerate()
-            .map(|(index, span)| {
-                let probabilities = self.predict_probabilities(span.text(text));
-                SentencePrediction {
-                    index,
-                    start: span.start,
-                    end: span.end,
-                    label: argmax(&probabilities),
-                    probabilities,
-                }
+            .map(|(index, (span, probabilities))| SentencePrediction {
+                index,
+                start: span.start,
+                end: span.end,
+                label: argmax(&probabilities),
+                probabilities,
             })
             .collect();
         let aggregate = self.aggregate(&sentences);

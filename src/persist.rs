@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::Classifier;
+use crate::context::LabelContext;
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelCard};
 use crate::tfidf::Tfidf;
@@ -17,8 +18,10 @@ use crate::tokenize::{Tokenizer, TokenizerParams, MAX_NGRAM};
 /// The `format` every model file carries.
 pub const FORMAT: &str = "kzstance-model";
 /// The version of the file this build writes. Version 2 added the tokenizer's
-/// `negation_words`; a version-1 file has none and reads as `negation_words: 0`.
-pub const VERSION: u64 = 2;
+/// `negation_words`; a version-1 file has none and reads as `negation_words: 0`. Version 3
+/// added `context`, how labels follow one another in articles; an older file has none and
+/// reads every sentence alone.
+pub const VERSION: u64 = 3;
 /// The oldest version this build reads.
 pub const OLDEST_READABLE_VERSION: u64 = 1;
 
@@ -40,6 +43,16 @@ struct ModelFile {
     vectorizer: VectorizerFile,
     classifier: ClassifierFile,
     card: ModelCard,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context: Option<ContextFile>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContextFile {
+    /// `transitions[i][j]`: how often a sentence labeled `labels[j]` followed one labeled
+    /// `labels[i]` in the training articles.
+    transitions: Vec<Vec<u64>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -90,6 +103,9 @@ pub fn to_json(model: &Model) -> String {
             weights,
         },
         card: model.card().clone(),
+        context: model.context().map(|context| ContextFile {
+            transitions: context.transitions().to_vec(),
+        }),
     };
     let mut json = serde_json::to_string(&file).expect("a model always serializes");
     json.push('\n');
@@ -294,6 +310,10 @@ fn build(file: ModelFile, path: &Path) -> Result<Model> {
         ),
         Classifier::new(weights, file.classifier.intercepts, n_classes),
         file.card,
+    )
+    .with_context(
+        file.context
+            .map(|context| LabelContext::from_transitions(context.transitions)),
     ))
 }
 
@@ -369,6 +389,21 @@ fn validate(file: &ModelFile) -> std::result::Result<(), String> {
             "tokenizer.negation_words is {} in a version-{} file, which predates negation marking",
             file.tokenizer.negation_words, file.version
         ));
+    }
+    if let Some(context) = &file.context {
+        if file.version < 3 {
+            return Err(format!(
+                "a version-{} file has a context, which version 3 introduced",
+                file.version
+            ));
+        }
+        let square = context.transitions.len() == n_classes
+            && context.transitions.iter().all(|row| row.len() == n_classes);
+        if !square {
+            return Err(format!(
+                "context.transitions must have {n_classes} rows of {n_classes} counts, one per label"
+            ));
+        }
     }
     if !(1..=MAX_NGRAM).contains(&file.tokenizer.ngram_max) {
         return Err(format!(
@@ -511,6 +546,7 @@ mod tests {
         assert_eq!(file["version"], VERSION);
         assert_eq!(file["tokenizer"]["negation_words"], 8);
         file["version"] = 1.into();
+        file.as_object_mut().unwrap().remove("context");
         file["tokenizer"]
             .as_object_mut()
             .unwrap()
@@ -530,6 +566,40 @@ mod tests {
         let error = from_json(&file.to_string(), path).unwrap_err().to_string();
         assert!(
             error.contains("negation_words is 8 in a version-1 file"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_context_round_trips_and_older_or_misshapen_ones_are_refused() {
+        let mut file: serde_json::Value = serde_json::from_str(DEFAULT_MODEL_JSON).unwrap();
+        let path = Path::new("m.json");
+        let shipped = from_json(&file.to_string(), path).unwrap();
+        let context = shipped
+            .context()
+            .expect("the shipped model reads in context");
+        assert_eq!(context.n_labels(), shipped.labels().len());
+        assert_eq!(
+            file["context"]["transitions"][0][0],
+            context.transitions()[0][0]
+        );
+        file["version"] = 2.into();
+        let error = from_json(&file.to_string(), path).unwrap_err().to_string();
+        assert!(error.contains("a version-2 file has a context"), "{error}");
+        let without = file.as_object_mut().unwrap().remove("context").unwrap();
+        let old = from_json(&file.to_string(), path).unwrap();
+        assert!(old.context().is_none());
+        let written: serde_json::Value = serde_json::from_str(&to_json(&old)).unwrap();
+        assert!(written.get("context").is_none());
+        file["version"] = VERSION.into();
+        file["context"] = without;
+        file["context"]["transitions"][1]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+        let error = from_json(&file.to_string(), path).unwrap_err().to_string();
+        assert!(
+            error.contains("context.transitions must have 3 rows of 3"),
             "{error}"
         );
     }

@@ -1,10 +1,12 @@
 //! Training: labeled sentences in, a fitted [`Model`] and its cross-validation report out.
 //! Cross-validation refits the vectorizer inside every fold, so no fold sees IDF figures
-//! from the rows it is scored on. Folds run in parallel. Not file I/O.
+//! from the rows it is scored on, and scores each row alone (folds split articles, so a
+//! row's neighbours are rarely beside it). Folds run in parallel. Not file I/O.
 
 use rayon::prelude::*;
 
 use crate::classifier::ClassifierParams;
+use crate::context::LabelContext;
 use crate::data::{DataFile, LabeledData};
 use crate::error::{Error, Result};
 use crate::evaluate::{evaluate, stratified_folds, Evaluation};
@@ -22,6 +24,11 @@ pub struct TrainParams {
     pub folds: usize,
     /// Seed for fold assignment and oversampling; defaults to `42`.
     pub seed: u64,
+    /// Learn how labels follow one another in the training articles (rows sharing an
+    /// article id, one after another), so that classifying reads each sentence in the
+    /// context of its article; defaults to `true`. Without articles in the data the model
+    /// reads every sentence alone either way.
+    pub context: bool,
 }
 
 impl Default for TrainParams {
@@ -37,6 +44,7 @@ impl Default for TrainParams {
             classifier: ClassifierParams::default(),
             folds: 5,
             seed: 42,
+            context: true,
         }
     }
 }
@@ -186,8 +194,23 @@ pub fn train_with_progress(
         crate_version: env!("CARGO_PKG_VERSION").to_string(),
         trained_on: provenance.trained_on,
     };
+    let context = if params.context {
+        let mut articles = data.article_runs();
+        if let Some(fit_only) = fit_only {
+            let offset = data.len();
+            articles.extend(
+                fit_only
+                    .article_runs()
+                    .into_iter()
+                    .map(|run| run.start + offset..run.end + offset),
+            );
+        }
+        LabelContext::learn(&targets, &articles, labels.len())
+    } else {
+        None
+    };
     Ok(Trained {
-        model: Model::new(labels, tokenizer, tfidf, classifier, card),
+        model: Model::new(labels, tokenizer, tfidf, classifier, card).with_context(context),
         cross_validation,
         cross_validation_predictions,
     })

@@ -42,7 +42,9 @@ fn trains_reports_cross_validation_and_writes_a_usable_model() {
     let model: serde_json::Value =
         serde_json::from_slice(&read(&scratch.path("model.json"))).unwrap();
     assert_eq!(model["format"], "kzstance-model");
-    assert_eq!(model["version"], 2);
+    assert_eq!(model["version"], 3);
+    // Sentences written one by one, with no article ids: nothing to read in context.
+    assert!(model.get("context").is_none());
     assert_eq!(model["card"]["training_data"], "train.csv");
     assert_eq!(model["card"]["cross_validation"]["folds"], 3);
     #[cfg(unix)]

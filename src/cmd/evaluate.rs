@@ -76,11 +76,20 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let truth = data.targets(model.labels())?;
-    let probabilities: Vec<Vec<f64>> = data
-        .texts
+    // Consecutive rows of one article (same `id` up to its last `-`) are read in one
+    // another's context, as `classify` reads an article's sentences.
+    let articles = data.article_runs();
+    let probabilities: Vec<Vec<f64>> = articles
         .par_iter()
-        .map(|t| model.predict_probabilities(t))
+        .flat_map_iter(|run| model.predict_in_context(&data.texts[run.clone()]))
         .collect();
+    let in_context = model.context().map(|_| {
+        let read_together = articles.iter().filter(|run| run.len() > 1);
+        (
+            read_together.clone().count(),
+            read_together.map(|run| run.len()).sum::<usize>(),
+        )
+    });
     let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
     if let Some(path) = &args.predictions {
         let csv = predictions_csv(&data, model.labels(), &predicted, &probabilities)?;
@@ -99,7 +108,18 @@ pub fn run(args: Args) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match args.format {
         ReportFormat::Table => {
-            writeln!(out, "{} rows of {}:\n", data.len(), args.data.display())?;
+            let context = match in_context {
+                Some((0, _)) | None => String::new(),
+                Some((articles, rows)) => format!(
+                    ", {rows} of them read in the context of their article ({articles} articles: consecutive rows whose id is the same up to its last '-')"
+                ),
+            };
+            writeln!(
+                out,
+                "{} rows of {}{context}:\n",
+                data.len(),
+                args.data.display()
+            )?;
             write!(out, "{}", render_evaluation(&evaluation))?;
             if let (Some(groups), Some(column)) = (&groups, &args.group_column) {
                 write!(out, "\nby {column}\n{}\n", render_groups(groups))?;

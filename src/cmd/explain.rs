@@ -5,6 +5,7 @@ use std::io::{Read, Write};
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use kzstance::explain::SentenceExplanation;
+use kzstance::model::argmax;
 use kzstance::output::LabelMap;
 use kzstance::Model;
 use serde::Serialize;
@@ -33,9 +34,18 @@ struct SentenceJson<'a> {
     text: &'a str,
     label: &'a str,
     probabilities: LabelMap<'a>,
+    /// The sentence read alone, when it was read in its article's context too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alone: Option<AloneJson<'a>>,
     scores: LabelMap<'a>,
     bias: LabelMap<'a>,
     terms: Vec<TermJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct AloneJson<'a> {
+    label: &'a str,
+    probabilities: LabelMap<'a>,
 }
 
 #[derive(Serialize)]
@@ -99,6 +109,10 @@ fn to_json<'a>(
         text: &text[e.start..e.end],
         label: &labels[e.label],
         probabilities: LabelMap::new(labels, &e.probabilities),
+        alone: e.alone.as_ref().map(|alone| AloneJson {
+            label: &labels[argmax(alone)],
+            probabilities: LabelMap::new(labels, alone),
+        }),
         scores: LabelMap::new(labels, &e.scores),
         bias: LabelMap::new(labels, &e.bias),
         terms: e
@@ -118,11 +132,23 @@ fn to_json<'a>(
 
 fn render(model: &Model, text: &str, e: &SentenceExplanation, top: usize) -> String {
     let labels = model.labels();
-    let probabilities: Vec<String> = labels
-        .iter()
-        .zip(&e.probabilities)
-        .map(|(l, p)| format!("{l} {}", fixed(*p, 2)))
-        .collect();
+    let listed = |probabilities: &[f64]| {
+        labels
+            .iter()
+            .zip(probabilities)
+            .map(|(l, p)| format!("{l} {}", fixed(*p, 2)))
+            .collect::<Vec<String>>()
+            .join(", ")
+    };
+    // The terms explain the sentence read alone; say so when its neighbours changed that.
+    let context = match &e.alone {
+        Some(alone) if argmax(alone) != e.label => format!(
+            "  read alone: {} ({}); the sentences around it tipped it\n",
+            labels[argmax(alone)],
+            listed(alone)
+        ),
+        _ => String::new(),
+    };
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     let mut header = vec![
@@ -145,10 +171,10 @@ fn render(model: &Model, text: &str, e: &SentenceExplanation, top: usize) -> Str
     scores.extend(e.scores.iter().map(|s| format!("{s:+.3}")));
     table.add_row(scores);
     format!(
-        "[{}] {}\n→ {} ({})\n{table}\n\n",
+        "[{}] {}\n→ {} ({})\n{context}{table}\n\n",
         e.index,
         &text[e.start..e.end],
         labels[e.label],
-        probabilities.join(", "),
+        listed(&e.probabilities),
     )
 }

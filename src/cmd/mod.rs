@@ -17,12 +17,16 @@ use anyhow::Result;
 use kzstance::persist;
 use kzstance::{Error, Model};
 
-/// `--model PATH`, shared by every command that uses a model.
+/// `--model PATH` and `--no-context`, shared by every command that uses a model.
 #[derive(clap::Args)]
 pub struct ModelArg {
     /// Model file (defaults to the built-in model)
     #[arg(long)]
     model: Option<PathBuf>,
+    /// Read every sentence alone, not in the context of the sentences around it in its
+    /// article (for a model that learned a context, as the built-in one did)
+    #[arg(long)]
+    no_context: bool,
 }
 
 impl ModelArg {
@@ -33,10 +37,14 @@ impl ModelArg {
 
     /// The model file named, or the built-in model when none was.
     pub fn load(&self) -> Result<Model> {
-        Ok(match &self.model {
+        let mut model = match &self.model {
             Some(path) => persist::load(path)?,
             None => persist::load_default()?,
-        })
+        };
+        if self.no_context {
+            model.drop_context();
+        }
+        Ok(model)
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kzstance::classifier::{ClassifierParams, Solver};
+use kzstance::context::MIN_TRANSITIONS;
 use kzstance::data::{load_grouped_csvs, LabeledData};
 use kzstance::persist;
 use kzstance::tfidf::TfidfParams;
@@ -88,6 +89,10 @@ pub struct Args {
     /// Do not oversample smaller labels up to the largest
     #[arg(long)]
     no_balance: bool,
+    /// Do not learn how labels follow one another in articles (consecutive rows whose `id`
+    /// shares everything up to its last `-`), so the model reads every sentence alone
+    #[arg(long)]
+    no_context: bool,
     /// Report format for the cross-validation figures
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
@@ -149,6 +154,7 @@ pub fn run(args: Args) -> Result<()> {
         },
         folds: args.folds,
         seed: args.seed,
+        context: !args.no_context,
     };
     let provenance = Provenance {
         data_name: args.data[0].display().to_string(),
@@ -219,8 +225,18 @@ pub fn run(args: Args) -> Result<()> {
     }
     persist::save(&trained.model, &args.out)
         .with_context(|| format!("the model was not written to {}", args.out.display()))?;
+    let context = match trained.model.context() {
+        Some(context) => format!(
+            "; reads sentences in context, from {} label transitions in training articles",
+            context.transitions().iter().flatten().sum::<u64>()
+        ),
+        None if args.no_context => "; reads every sentence alone (--no-context)".to_string(),
+        None => format!(
+            "; reads every sentence alone: fewer than {MIN_TRANSITIONS} neighbouring rows of one article (same `id` up to its last `-`)"
+        ),
+    };
     eprintln!(
-        "kzstance: wrote {} ({} features, labels: {})",
+        "kzstance: wrote {} ({} features, labels: {}{context})",
         args.out.display(),
         trained.model.tfidf().len(),
         trained.model.labels().join(", ")
