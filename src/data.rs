@@ -417,6 +417,31 @@ mod tests {
     use std::io::Write;
 
     #[test]
+    fn articles_are_runs_of_rows_sharing_an_id_up_to_its_last_dash() {
+        assert_eq!(article_of_id("BF-01-007"), Some("BF-01"));
+        assert_eq!(article_of_id("art1-2"), Some("art1"));
+        assert_eq!(article_of_id("t0001"), None);
+        assert_eq!(article_of_id("-3"), None);
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, body: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, body).unwrap();
+            path
+        };
+        let first = write(
+            "a.csv",
+            "id,text,label\nx-1,a,p\nx-2,b,p\ny-1,c,q\nx-3,d,p\nlone,e,q\nz-1,f,p\n",
+        );
+        // The second file goes on with article z: a new file starts a new run.
+        let second = write("b.csv", "text,label,id\ng,q,z-2\nh,p,z-3\n");
+        let data = load_grouped_csvs(&[first, second], "text", "label", None).unwrap();
+        assert_eq!(
+            data.article_runs(),
+            vec![0..2, 2..3, 3..4, 4..5, 5..6, 6..8]
+        );
+    }
+
+    #[test]
     fn filled_labels_are_counted_and_a_pipe_is_not_read() {
         let file = write(b"id,text,label\n1,a,pro_kremlin\n2,b,\n3,c, \n4,d,x\n");
         assert_eq!(count_filled_labels(file.path(), "label"), 2);

@@ -373,3 +373,106 @@ fn a_label_absent_from_the_file_and_the_predictions_is_left_out() {
         .unwrap();
     assert!(neutral.contains("–") && neutral.contains(" 0 "), "{table}");
 }
+
+/// Rows of one article (consecutive, ids the same up to the last `-`) are read in one
+/// another's context: each row's probabilities are those of every label sequence over the
+/// article, weighted by the rows' own probabilities (`--no-context`) and the lift of each
+/// neighbouring pair of labels that the model file stores, and summed per row. Rows without
+/// such ids are read alone.
+#[test]
+fn rows_of_one_article_are_read_in_context() {
+    let scratch = Scratch::new();
+    let sentences = [
+        "Moscow sent troops at Tokayev's request.",
+        "The talks lasted three hours.",
+        "Kazakhstan will not recognise the separatist republics.",
+        "Officials declined to comment.",
+        "Activists rallied in Almaty in support of Ukraine.",
+    ];
+    let mut csv = String::from("id,text,label\n");
+    for (i, sentence) in sentences.iter().enumerate() {
+        csv.push_str(&format!("art-{i},\"{sentence}\",neutral_balancing\n"));
+    }
+    // The same sentences again, with ids that name no article.
+    for (i, sentence) in sentences.iter().enumerate() {
+        csv.push_str(&format!("loose{i},\"{sentence}\",neutral_balancing\n"));
+    }
+    scratch.write("rows.csv", csv);
+    let probabilities = |extra: &[&str], out: &str| -> Vec<Vec<f64>> {
+        let mut args = vec!["evaluate", "--data", "rows.csv", "--predictions", out];
+        args.extend(extra);
+        let run = scratch.run(&args).success();
+        if extra.is_empty() {
+            assert!(
+                run.stdout().contains(
+                    "10 rows of rows.csv, 5 of them read in the context of their article (1 article:"
+                ),
+                "{}",
+                run.stdout()
+            );
+        }
+        let mut reader = csv::Reader::from_path(scratch.path(out)).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let columns: Vec<usize> = ["p_neutral_balancing", "p_pro_independence", "p_pro_kremlin"]
+            .iter()
+            .map(|name| header.iter().position(|h| h == *name).unwrap())
+            .collect();
+        reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                columns.iter().map(|&c| r[c].parse().unwrap()).collect()
+            })
+            .collect()
+    };
+    let in_context = probabilities(&[], "context.csv");
+    let alone = probabilities(&["--no-context"], "alone.csv");
+    // Lift from the model file's transition counts, each plus one.
+    let model: serde_json::Value =
+        serde_json::from_slice(&crate::util::read(&repo_file("models/stance.json"))).unwrap();
+    let counts: Vec<Vec<f64>> = model["context"]["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let row: Vec<f64> = row
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_f64().unwrap() + 1.0)
+                .collect();
+            let total: f64 = row.iter().sum();
+            row.iter().map(|c| c / total).collect()
+        })
+        .collect();
+    let overall: Vec<f64> = (0..3)
+        .map(|j| counts.iter().map(|row| row[j]).sum::<f64>() / 3.0)
+        .collect();
+    let lift = |i: usize, j: usize| counts[i][j] / overall[j];
+    let mut exact = vec![vec![0.0; 3]; 5];
+    for sequence in 0..3usize.pow(5) {
+        let labels: Vec<usize> = (0..5).map(|t| sequence / 3usize.pow(t) % 3).collect();
+        let mut weight: f64 = (0..5).map(|t| alone[t][labels[t]]).product();
+        for t in 1..5 {
+            weight *= lift(labels[t - 1], labels[t]);
+        }
+        for t in 0..5 {
+            exact[t][labels[t]] += weight;
+        }
+    }
+    for t in 0..5 {
+        let total: f64 = exact[t].iter().sum();
+        for j in 0..3 {
+            let expected = exact[t][j] / total;
+            assert!(
+                (in_context[t][j] - expected).abs() < 1e-4,
+                "row {t}: {:?} against {expected}",
+                in_context[t]
+            );
+        }
+    }
+    assert_ne!(in_context[..5], alone[..5], "the context changed nothing");
+    // Rows of no article read alone either way, and as the same sentences alone.
+    assert_eq!(in_context[5..], alone[5..]);
+    assert_eq!(alone[5..], alone[..5]);
+}

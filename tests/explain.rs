@@ -99,3 +99,77 @@ fn a_file_name_or_blank_text_draws_a_hint() {
         run.stderr()
     );
 }
+
+/// In an article, each sentence's label and probabilities are read in the context of the
+/// others, as `classify` reads them; the terms still explain the sentence alone, whose own
+/// reading `alone` keeps, and the table says when the neighbours changed the label.
+#[test]
+fn sentences_of_an_article_are_explained_in_context_and_alone() {
+    let scratch = Scratch::new();
+    let article = crate::util::read(&crate::util::repo_file(
+        "data/articles/independence-report.txt",
+    ));
+    let explain = |extra: &[&str]| {
+        let mut args = vec!["explain", "--format", "json"];
+        args.extend(extra);
+        args.push("-");
+        scratch
+            .run_with_stdin(&args, Some(&article))
+            .success()
+            .json()
+    };
+    let classified = scratch
+        .run_with_stdin(&["classify", "--format", "json", "-"], Some(&article))
+        .success()
+        .json();
+    let in_context = explain(&[]);
+    let sentences = in_context.as_array().unwrap();
+    let mut tipped = Vec::new();
+    for (e, c) in sentences
+        .iter()
+        .zip(classified[0]["sentences"].as_array().unwrap())
+    {
+        assert_eq!(e["label"], c["label"]);
+        assert_eq!(e["probabilities"], c["probabilities"]);
+        let alone = &e["alone"];
+        assert!(alone.is_object(), "{e}");
+        if alone["label"] != e["label"] {
+            tipped.push((
+                e["index"].as_u64().unwrap(),
+                alone["label"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    assert!(
+        !tipped.is_empty(),
+        "no sentence's neighbours changed its label"
+    );
+    let table = scratch
+        .run_with_stdin(&["explain", "-"], Some(&article))
+        .success()
+        .stdout();
+    for (index, label) in &tipped {
+        let section = table
+            .split(&format!("[{index}] "))
+            .nth(1)
+            .unwrap()
+            .split("┌")
+            .next()
+            .unwrap();
+        assert!(
+            section.contains(&format!("read alone: {label} (")),
+            "{section}"
+        );
+    }
+    // Read alone, the same sentences carry no `alone`, and their probabilities are it.
+    let read_alone = explain(&["--no-context"]);
+    for (a, e) in read_alone.as_array().unwrap().iter().zip(sentences) {
+        assert!(a.get("alone").is_none(), "{a}");
+        assert_eq!(a["probabilities"], e["alone"]["probabilities"]);
+    }
+    let table = scratch
+        .run_with_stdin(&["explain", "--no-context", "-"], Some(&article))
+        .success()
+        .stdout();
+    assert!(!table.contains("read alone"), "{table}");
+}

@@ -637,3 +637,73 @@ fn fit_only_rows_repeating_scored_sentences_are_counted_and_bad_files_named() {
         "a failed run leaves the model it would have replaced"
     );
 }
+
+/// Rows of articles (consecutive rows whose id is the same up to its last `-`) teach the
+/// model how labels follow one another: the file stores every neighbouring pair of labels
+/// within an article, none across two, and `--no-context` stores none.
+#[test]
+fn articles_in_the_data_teach_how_labels_follow_one_another() {
+    let scratch = Scratch::new();
+    let rows: Vec<(String, String)> = csv::Reader::from_reader(small_training_csv().as_bytes())
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[1].to_string(), r[2].to_string())
+        })
+        .collect();
+    let labels = ["neutral_balancing", "pro_independence", "pro_kremlin"];
+    let mut expected = [[0u64; 3]; 3];
+    let mut csv = String::from("id,text,label\n");
+    for article in 0..8 {
+        // Each article takes the rows in another order, so that every pair occurs.
+        let order: Vec<usize> = (0..rows.len())
+            .map(|i| (i * (2 * article + 1) + article) % rows.len())
+            .collect();
+        for (n, &i) in order.iter().enumerate() {
+            csv.push_str(&format!(
+                "a{article}-{n:02},\"{}\",{}\n",
+                rows[i].0, rows[i].1
+            ));
+        }
+        for pair in order.windows(2) {
+            let index = |i: usize| labels.iter().position(|l| *l == rows[i].1).unwrap();
+            expected[index(pair[0])][index(pair[1])] += 1;
+        }
+    }
+    scratch.write("articles.csv", csv);
+    let train = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            "articles.csv",
+            "--out",
+            out,
+            "--folds",
+            "0",
+            "--min-df",
+            "1",
+        ];
+        args.extend(extra);
+        let run = scratch.run(&args).success();
+        let model: serde_json::Value = serde_json::from_slice(&read(&scratch.path(out))).unwrap();
+        (run.stderr(), model)
+    };
+    let (stderr, model) = train("context.json", &[]);
+    let transitions: Vec<Vec<u64>> =
+        serde_json::from_value(model["context"]["transitions"].clone()).unwrap();
+    assert_eq!(transitions, expected.map(|row| row.to_vec()).to_vec());
+    let total: u64 = expected.iter().flatten().sum();
+    assert_eq!(total, 8 * (rows.len() as u64 - 1));
+    assert!(
+        stderr.contains(&format!(
+            "reads sentences in context, from {total} label transitions"
+        )),
+        "{stderr}"
+    );
+    let (stderr, model) = train("alone.json", &["--no-context"]);
+    assert!(model.get("context").is_none());
+    assert!(
+        stderr.contains("reads every sentence alone (--no-context)"),
+        "{stderr}"
+    );
+}

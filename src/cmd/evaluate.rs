@@ -111,7 +111,8 @@ pub fn run(args: Args) -> Result<()> {
             let context = match in_context {
                 Some((0, _)) | None => String::new(),
                 Some((articles, rows)) => format!(
-                    ", {rows} of them read in the context of their article ({articles} articles: consecutive rows whose id is the same up to its last '-')"
+                    ", {rows} of them read in the context of their article ({articles} {}: consecutive rows whose id is the same up to its last '-')",
+                    if articles == 1 { "article" } else { "articles" }
                 ),
             };
             writeln!(
