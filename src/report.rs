@@ -173,7 +173,8 @@ pub fn assemble_report(
     // A model without the stance labels (a sentiment model, say) has no stance index: the
     // report then leaves out its explanation, column and sort order.
     let stance = model.stance_labels().is_some();
-    legend(&mut html, labels, &colours, stance, detailed);
+    let context = model.context().is_some();
+    legend(&mut html, labels, &colours, stance, detailed, context);
     if !detailed && !articles.is_empty() {
         html.push_str("<p>Overview only: the articles' sentences are left out (<code>kzstance report --overview-only</code>).</p>\n");
     }
@@ -222,6 +223,7 @@ fn legend(
     colours: &[(&str, (u8, u8, u8))],
     stance: bool,
     detailed: bool,
+    context: bool,
 ) {
     html.push_str("<div class=\"legend\"><p>");
     for (label, (hex, _)) in labels.iter().zip(colours) {
@@ -250,6 +252,9 @@ fn legend(
     }
     if detailed {
         html.push_str("<li>Each sentence is tinted in its label's colour, stronger when the model is surer; hover for its probabilities. Underlined words pulled hardest toward the label.</li>");
+        if context {
+            html.push_str("<li>Each sentence is read in the context of the sentences around it: an unsure sentence leans toward its neighbours' labels. Hovering names the label a sentence would get read alone, where its neighbours tipped it.</li>");
+        }
     }
     html.push_str("</ul></div>\n");
 }
@@ -430,11 +435,20 @@ fn article_section(
         let confidence = sentence.probabilities[sentence.label];
         let alpha = 0.12 + 0.55 * ((confidence - floor) / (1.0 - floor)).clamp(0.0, 1.0);
         let (r, g, b) = colours[sentence.label].1;
-        let title: Vec<String> = labels
+        let mut title: Vec<String> = labels
             .iter()
             .zip(&sentence.probabilities)
             .map(|(l, p)| format!("{l} {p:.2}"))
             .collect();
+        if let Some(alone) = &sentence.alone {
+            let alone_label = crate::model::argmax(alone);
+            if alone_label != sentence.label {
+                title.push(format!(
+                    "read alone {}, tipped by the sentences around it",
+                    labels[alone_label]
+                ));
+            }
+        }
         let _ = write!(
             html,
             "<span class=\"s\" data-label=\"{}\" style=\"background:rgba({r},{g},{b},{alpha:.2})\" title=\"{}\">",

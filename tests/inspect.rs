@@ -116,3 +116,32 @@ fn a_phrase_finds_its_word_pairs_and_top_zero_shows_no_tables() {
         "{table}"
     );
 }
+
+/// The built-in model reads in context: `inspect` shows how labels follow one another in
+/// its training articles, each label most likely after itself, and shows no context when
+/// asked to read alone.
+#[test]
+fn inspect_shows_how_labels_follow_one_another() {
+    let scratch = crate::util::Scratch::new();
+    let json = scratch
+        .run(&["inspect", "--top", "0", "--format", "json"])
+        .success()
+        .json();
+    let lift = json["context"]["lift"].as_array().unwrap();
+    assert_eq!(lift.len(), 3);
+    for (i, row) in lift.iter().enumerate() {
+        for (j, value) in row.as_array().unwrap().iter().enumerate() {
+            assert_eq!(value.as_f64().unwrap() > 1.0, i == j, "{lift:?}");
+        }
+    }
+    let table = scratch.run(&["inspect", "--top", "0"]).success().stdout();
+    assert!(
+        table.contains("after pro_kremlin: neutral_balancing 0."),
+        "{table}"
+    );
+    let alone = scratch
+        .run(&["inspect", "--top", "0", "--format", "json", "--no-context"])
+        .success()
+        .json();
+    assert!(alone.get("context").is_none());
+}

@@ -55,6 +55,32 @@ fn report_is_one_self_contained_html_file_with_every_part() {
         html.contains("title=\"neutral_balancing 0."),
         "probabilities on hover"
     );
+    // Sentences read in context: hovering names those whose neighbours tipped them, the
+    // same sentences as `explain` names.
+    let tipped: usize = articles()
+        .iter()
+        .map(|path| {
+            let text = read(std::path::Path::new(path));
+            let explained = scratch
+                .run_with_stdin(&["explain", "--format", "json", "-"], Some(&text))
+                .success()
+                .json();
+            explained
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["alone"]["label"] != e["label"])
+                .count()
+        })
+        .sum();
+    assert!(tipped > 0);
+    assert_eq!(
+        html.matches("tipped by the sentences around it").count(),
+        tipped
+    );
+    assert!(html.contains("read in the context of the sentences around it"));
+    let html = String::from_utf8(read(&write_report(&scratch, &["--no-context"]))).unwrap();
+    assert!(!html.contains("tipped by") && !html.contains("in the context of"));
 }
 
 /// Several directories are compared in a table of groups, each with the mean of its

@@ -40,6 +40,18 @@ struct Inspection<'a> {
     card: &'a ModelCard,
     top_features: Vec<LabelFeatures<'a>>,
     terms: Vec<TermReport<'a>>,
+    /// How labels follow one another in the training articles, when the model learned it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<ContextReport<'a>>,
+}
+
+#[derive(Serialize)]
+struct ContextReport<'a> {
+    /// `transitions[i][j]`: sentences labeled `labels[j]` right after one labeled `labels[i]`.
+    transitions: &'a [Vec<u64>],
+    /// The chance of the next label after each over its overall chance (above 1: the pair
+    /// goes together).
+    lift: &'a [Vec<f64>],
 }
 
 #[derive(Serialize)]
@@ -78,6 +90,10 @@ pub fn run(args: Args) -> Result<()> {
         card: model.card(),
         top_features: top_features(&model, args.top),
         terms: args.terms.iter().map(|w| term_report(&model, w)).collect(),
+        context: model.context().map(|context| ContextReport {
+            transitions: context.transitions(),
+            lift: context.lift(),
+        }),
     };
     if let Some(path) = &args.svg {
         let inputs: Vec<&std::path::Path> = args.model.path().into_iter().collect();
@@ -246,9 +262,28 @@ fn render(inspection: &Inspection) -> String {
         ));
     }
     text.push_str(&format!(
-        "  trained         {} with kzstance {}\n\n",
+        "  trained         {} with kzstance {}\n",
         card.trained_on, card.crate_version
     ));
+    match &inspection.context {
+        Some(context) => {
+            let total: u64 = context.transitions.iter().flatten().sum();
+            text.push_str(&format!(
+                "  context         from {total} label transitions in training articles, the lift of the next label (its chance after this one / its overall chance):\n"
+            ));
+            for (label, row) in inspection.labels.iter().zip(context.lift) {
+                let cells: Vec<String> = inspection
+                    .labels
+                    .iter()
+                    .zip(row)
+                    .map(|(next, lift)| format!("{next} {}", fixed(*lift, 2)))
+                    .collect();
+                text.push_str(&format!("    after {label}: {}\n", cells.join(", ")));
+            }
+        }
+        None => text.push_str("  context         none: reads every sentence alone\n"),
+    }
+    text.push('\n');
     // `--top 0` asks for the card (and any terms) without the per-label tables.
     for label in inspection
         .top_features
