@@ -1,5 +1,6 @@
 //! Active learning: from unlabeled articles, the sentences the model is least sure of
-//! (smallest margin between its two most probable labels), skipping near-duplicates of
+//! (smallest margin between its two most probable labels, each sentence read in the
+//! context of its article), skipping near-duplicates of
 //! each other and of already-labeled text. Not file handling.
 
 use std::hash::{Hash, Hasher};
@@ -81,12 +82,13 @@ pub fn suggest(
             .into_iter()
             .map(|span| span.text(text))
             .collect();
-        for (index, &sentence) in sentences.iter().enumerate() {
+        // Unsure as `classify` reads it: in the context of the article's other sentences.
+        let probabilities = model.predict_in_context(&sentences);
+        for (index, (&sentence, p)) in sentences.iter().zip(probabilities).enumerate() {
             let neighbour = |i: Option<usize>| {
                 i.and_then(|i| sentences.get(i))
                     .map_or_else(String::new, |s| s.to_string())
             };
-            let p = model.predict_probabilities(sentence);
             let mut order: Vec<usize> = (0..p.len()).collect();
             order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
             candidates.push(Suggestion {

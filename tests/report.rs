@@ -304,6 +304,19 @@ fn suggest_writes_a_csv_ready_to_label() {
     // The least certain sentences of the whole set come first: their confidence is low.
     let mean = confidences.iter().sum::<f64>() / confidences.len() as f64;
     assert!(mean < 0.75, "mean confidence {mean}");
+    // Each is unsure as `classify` reads it, in the context of its article.
+    for row in &rows {
+        let (source, index) = row[0].rsplit_once('#').unwrap();
+        let classified = scratch
+            .run(&["classify", "--format", "json", source])
+            .success()
+            .json();
+        let sentence = &classified[0]["sentences"][index.parse::<usize>().unwrap()];
+        assert_eq!(sentence["text"], &row[1]);
+        assert_eq!(sentence["label"], &row[3]);
+        let top = sentence["probabilities"][&row[3]].as_f64().unwrap();
+        assert_eq!(format!("{top:.4}"), row[4], "{row:?}");
+    }
 }
 
 #[test]
