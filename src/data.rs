@@ -30,19 +30,21 @@ pub struct LabeledData {
     pub duplicates: usize,
     /// Each row's value of the group column, when one was asked for.
     pub groups: Option<Vec<String>>,
-    /// Each row's article: its `id` up to the last `-` (`BF-01` for `BF-01-007`), or
-    /// `None` for a row without an `id` column or without a `-` in it.
+    /// Each row's article: its `id` up to the last `-` when a sentence number follows it
+    /// (`BF-01` for `BF-01-007`), or `None` for a row without an `id` column or without
+    /// such an id (`t0001`, or `suggest`'s `file.txt#4`).
     pub articles: Vec<Option<String>>,
 }
 
 /// The column whose values name a row's article (up to their last `-`).
 pub const ID_COLUMN: &str = "id";
 
-/// The article an id names: everything up to its last `-`, when that is not empty.
+/// The article an id names: everything up to its last `-`, when that is not empty and
+/// only digits (the sentence's number) follow it.
 pub fn article_of_id(id: &str) -> Option<&str> {
-    id.rsplit_once('-')
-        .map(|(article, _)| article)
-        .filter(|article| !article.is_empty())
+    let (article, number) = id.rsplit_once('-')?;
+    let numbered = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
+    (numbered && !article.is_empty()).then_some(article)
 }
 
 impl LabeledData {
@@ -422,6 +424,9 @@ mod tests {
         assert_eq!(article_of_id("art1-2"), Some("art1"));
         assert_eq!(article_of_id("t0001"), None);
         assert_eq!(article_of_id("-3"), None);
+        // Not a sentence number after the dash: a file name of `suggest`'s ids, say.
+        assert_eq!(article_of_id("my-articles/one.txt#4"), None);
+        assert_eq!(article_of_id("art-x"), None);
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, body: &str| {
             let path = dir.path().join(name);

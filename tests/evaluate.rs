@@ -374,7 +374,7 @@ fn a_label_absent_from_the_file_and_the_predictions_is_left_out() {
     assert!(neutral.contains("–") && neutral.contains(" 0 "), "{table}");
 }
 
-/// Rows of one article (consecutive, ids the same up to the last `-`) are read in one
+/// Rows of one article (consecutive, ids `ARTICLE-NUMBER` of the same `ARTICLE`) are read in one
 /// another's context: each row's probabilities are those of every label sequence over the
 /// article, weighted by the rows' own probabilities (`--no-context`) and the lift of each
 /// neighbouring pair of labels that the model file stores, and summed per row. Rows without

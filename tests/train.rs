@@ -638,7 +638,7 @@ fn fit_only_rows_repeating_scored_sentences_are_counted_and_bad_files_named() {
     );
 }
 
-/// Rows of articles (consecutive rows whose id is the same up to its last `-`) teach the
+/// Rows of articles (consecutive rows with ids `ARTICLE-NUMBER` of one `ARTICLE`) teach the
 /// model how labels follow one another: the file stores every neighbouring pair of labels
 /// within an article, none across two, and `--no-context` stores none.
 #[test]

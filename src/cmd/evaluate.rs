@@ -76,7 +76,7 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let truth = data.targets(model.labels())?;
-    // Consecutive rows of one article (same `id` up to its last `-`) are read in one
+    // Consecutive rows of one article (ids `ARTICLE-NUMBER` of the same `ARTICLE`) are read in one
     // another's context, as `classify` reads an article's sentences.
     let articles = data.article_runs();
     let probabilities: Vec<Vec<f64>> = articles
@@ -111,7 +111,7 @@ pub fn run(args: Args) -> Result<()> {
             let context = match in_context {
                 Some((0, _)) | None => String::new(),
                 Some((articles, rows)) => format!(
-                    ", {rows} of them read in the context of their article ({articles} {}: consecutive rows whose id is the same up to its last '-')",
+                    ", {rows} of them read in the context of their article ({articles} {}: consecutive rows with ids ARTICLE-NUMBER of the same ARTICLE)",
                     if articles == 1 { "article" } else { "articles" }
                 ),
             };

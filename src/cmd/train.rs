@@ -89,8 +89,8 @@ pub struct Args {
     /// Do not oversample smaller labels up to the largest
     #[arg(long)]
     no_balance: bool,
-    /// Do not learn how labels follow one another in articles (consecutive rows whose `id`
-    /// shares everything up to its last `-`), so the model reads every sentence alone
+    /// Do not learn how labels follow one another in articles (consecutive rows with ids
+    /// `ARTICLE-NUMBER` of the same `ARTICLE`), so the model reads every sentence alone
     #[arg(long)]
     no_context: bool,
     /// Report format for the cross-validation figures
@@ -232,7 +232,7 @@ pub fn run(args: Args) -> Result<()> {
         ),
         None if args.no_context => "; reads every sentence alone (--no-context)".to_string(),
         None => format!(
-            "; reads every sentence alone: fewer than {MIN_TRANSITIONS} neighbouring rows of one article (same `id` up to its last `-`)"
+            "; reads every sentence alone: fewer than {MIN_TRANSITIONS} neighbouring rows of one article (ids `ARTICLE-NUMBER`)"
         ),
     };
     eprintln!(
