@@ -50,7 +50,8 @@ impl LabelContext {
         let chance: Vec<Vec<f64>> = transitions
             .iter()
             .map(|row| {
-                let total = row.iter().sum::<u64>() as f64 + n as f64;
+                // Summed as floats: a model file's counts may be as large as u64 allows.
+                let total = row.iter().map(|&c| c as f64).sum::<f64>() + n as f64;
                 row.iter().map(|&c| (c as f64 + 1.0) / total).collect()
             })
             .collect();
@@ -141,6 +142,15 @@ mod tests {
         let many: Vec<usize> = vec![0; 200];
         let learned = LabelContext::learn(&many, &[0..100, 100..200], 2).unwrap();
         assert_eq!(learned.transitions(), &[vec![198, 0], vec![0, 0]]);
+    }
+
+    #[test]
+    fn counts_as_large_as_a_file_allows_give_finite_lifts() {
+        let context = LabelContext::from_transitions(vec![vec![u64::MAX, 0], vec![1, u64::MAX]]);
+        assert!(context.lift().iter().flatten().all(|l| l.is_finite() && *l >= 0.0));
+        let mut rows = vec![vec![0.5, 0.5], vec![0.9, 0.1]];
+        context.smooth(&mut rows);
+        assert!(rows.iter().flatten().all(|p| p.is_finite()));
     }
 
     #[test]
