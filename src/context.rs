@@ -147,7 +147,11 @@ mod tests {
     #[test]
     fn counts_as_large_as_a_file_allows_give_finite_lifts() {
         let context = LabelContext::from_transitions(vec![vec![u64::MAX, 0], vec![1, u64::MAX]]);
-        assert!(context.lift().iter().flatten().all(|l| l.is_finite() && *l >= 0.0));
+        assert!(context
+            .lift()
+            .iter()
+            .flatten()
+            .all(|l| l.is_finite() && *l >= 0.0));
         let mut rows = vec![vec![0.5, 0.5], vec![0.9, 0.1]];
         context.smooth(&mut rows);
         assert!(rows.iter().flatten().all(|p| p.is_finite()));
