@@ -85,27 +85,34 @@ impl LabelContext {
             return;
         }
         let k = self.n_labels();
-        // forward[t]: sentences 0..=t; backward[t]: sentences after t; each normalised.
-        let mut forward = vec![vec![0.0; k]; n];
-        let mut backward = vec![vec![1.0; k]; n];
-        forward[0].clone_from(&probabilities[0]);
-        normalise(&mut forward[0]);
+        // Row t of `forward`: sentences 0..=t; of `backward`: the sentences after t; each
+        // row normalised. Flat buffers: two allocations an article, not two a sentence.
+        let mut forward = vec![0.0; n * k];
+        let mut backward = vec![1.0; n * k];
+        forward[..k].copy_from_slice(&probabilities[0]);
+        normalise(&mut forward[..k]);
         for t in 1..n {
-            for j in 0..k {
-                let reach: f64 = (0..k).map(|i| forward[t - 1][i] * self.lift[i][j]).sum();
-                forward[t][j] = reach * probabilities[t][j];
+            let (done, rest) = forward.split_at_mut(t * k);
+            let previous = &done[(t - 1) * k..];
+            let row = &mut rest[..k];
+            for (j, cell) in row.iter_mut().enumerate() {
+                let reach: f64 = (0..k).map(|i| previous[i] * self.lift[i][j]).sum();
+                *cell = reach * probabilities[t][j];
             }
-            normalise(&mut forward[t]);
+            normalise(row);
         }
         for t in (0..n - 1).rev() {
-            for i in 0..k {
-                backward[t][i] = (0..k)
-                    .map(|j| self.lift[i][j] * probabilities[t + 1][j] * backward[t + 1][j])
+            let (row, after) = backward[t * k..].split_at_mut(k);
+            let next = &after[..k];
+            for (i, cell) in row.iter_mut().enumerate() {
+                *cell = (0..k)
+                    .map(|j| self.lift[i][j] * probabilities[t + 1][j] * next[j])
                     .sum();
             }
-            normalise(&mut backward[t]);
+            normalise(row);
         }
-        for ((row, f), b) in probabilities.iter_mut().zip(&forward).zip(&backward) {
+        for (t, row) in probabilities.iter_mut().enumerate() {
+            let (f, b) = (&forward[t * k..(t + 1) * k], &backward[t * k..(t + 1) * k]);
             for ((p, f), b) in row.iter_mut().zip(f).zip(b) {
                 *p = f * b;
             }
