@@ -5,8 +5,8 @@
 //! Stance runs in stretches: a sentence after a pro_kremlin sentence is pro_kremlin more
 //! often than the labels' overall mix says, and a short transition or quote takes its lean
 //! from its neighbours. [`LabelContext`] holds, from training articles, how often each label
-//! follows each other one. Dividing the chance of label `j` after label `i` by the overall
-//! chance of `j` gives the *lift* of the pair: above 1 for pairs that go together, below 1
+//! follows each other one. Dividing the chance of label `j` after label `i` by the average
+//! chance of `j` after any label gives the *lift* of the pair: above 1 for pairs that go together, below 1
 //! for pairs that do not. The lift leaves out the labels' overall mix, so the classifier's
 //! balanced reading of each sentence keeps deciding, and its neighbours only tip it.
 //!
@@ -21,7 +21,8 @@ use std::ops::Range;
 pub struct LabelContext {
     /// `transitions[i][j]`: how often a sentence labeled `j` follows one labeled `i`.
     transitions: Vec<Vec<u64>>,
-    /// `lift[i][j]`: the chance of `j` after `i` over the overall chance of `j`.
+    /// `lift[i][j]`: the chance of `j` after `i` over the average chance of `j` after any
+    /// label.
     lift: Vec<Vec<f64>>,
 }
 

@@ -49,7 +49,7 @@ struct Inspection<'a> {
 struct ContextReport<'a> {
     /// `transitions[i][j]`: sentences labeled `labels[j]` right after one labeled `labels[i]`.
     transitions: &'a [Vec<u64>],
-    /// The chance of the next label after each over its overall chance (above 1: the pair
+    /// The chance of the next label after each over its average chance after any label (above 1: the pair
     /// goes together).
     lift: &'a [Vec<f64>],
 }
@@ -269,7 +269,7 @@ fn render(inspection: &Inspection) -> String {
         Some(context) => {
             let total: u64 = context.transitions.iter().flatten().sum();
             text.push_str(&format!(
-                "  context         from {total} label transitions in training articles, the lift of the next label (its chance after this one / its overall chance):\n"
+                "  context         from {total} label transitions in training articles, the lift of the next label (its chance after this one / its average chance after any):\n"
             ));
             for (label, row) in inspection.labels.iter().zip(context.lift) {
                 let cells: Vec<String> = inspection
