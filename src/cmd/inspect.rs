@@ -49,8 +49,8 @@ struct Inspection<'a> {
 struct ContextReport<'a> {
     /// `transitions[i][j]`: sentences labeled `labels[j]` right after one labeled `labels[i]`.
     transitions: &'a [Vec<u64>],
-    /// The chance of the next label after each over its average chance after any label (above 1: the pair
-    /// goes together).
+    /// The chance of the next label after each over its average chance after any label
+    /// (above 1: the pair goes together).
     lift: &'a [Vec<f64>],
 }
 
