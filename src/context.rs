@@ -39,8 +39,8 @@ impl LabelContext {
                 transitions[pair[0]][pair[1]] += 1;
             }
         }
-        let total: u64 = transitions.iter().flatten().sum();
-        (total >= MIN_TRANSITIONS).then(|| Self::from_transitions(transitions))
+        let context = Self::from_transitions(transitions);
+        (context.total_transitions() >= MIN_TRANSITIONS).then_some(context)
     }
 
     /// A context from counts, as a model file stores them (a square table, one row and
@@ -72,6 +72,15 @@ impl LabelContext {
 
     pub fn lift(&self) -> &[Vec<f64>] {
         &self.lift
+    }
+
+    /// How many label pairs the counts hold (saturating: a model file's counts may be as
+    /// large as u64 allows).
+    pub fn total_transitions(&self) -> u64 {
+        self.transitions
+            .iter()
+            .flatten()
+            .fold(0u64, |total, &count| total.saturating_add(count))
     }
 
     pub fn n_labels(&self) -> usize {

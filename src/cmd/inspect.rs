@@ -49,6 +49,9 @@ struct Inspection<'a> {
 struct ContextReport<'a> {
     /// `transitions[i][j]`: sentences labeled `labels[j]` right after one labeled `labels[i]`.
     transitions: &'a [Vec<u64>],
+    /// Their sum, for the table.
+    #[serde(skip)]
+    total: u64,
     /// The chance of the next label after each over its average chance after any label
     /// (above 1: the pair goes together).
     lift: &'a [Vec<f64>],
@@ -92,6 +95,7 @@ pub fn run(args: Args) -> Result<()> {
         terms: args.terms.iter().map(|w| term_report(&model, w)).collect(),
         context: model.context().map(|context| ContextReport {
             transitions: context.transitions(),
+            total: context.total_transitions(),
             lift: context.lift(),
         }),
     };
@@ -267,7 +271,7 @@ fn render(inspection: &Inspection) -> String {
     ));
     match &inspection.context {
         Some(context) => {
-            let total: u64 = context.transitions.iter().flatten().sum();
+            let total = context.total;
             text.push_str(&format!(
                 "  context         from {total} label transitions in training articles, the lift of the next label (its chance after this one / its average chance after any):\n"
             ));

@@ -228,7 +228,7 @@ pub fn run(args: Args) -> Result<()> {
     let context = match trained.model.context() {
         Some(context) => format!(
             "; reads sentences in context, from {} label transitions in training articles",
-            context.transitions().iter().flatten().sum::<u64>()
+            context.total_transitions()
         ),
         None if args.no_context => "; reads every sentence alone (--no-context)".to_string(),
         None => format!(
