@@ -30,42 +30,62 @@ pub struct LabeledData {
     pub duplicates: usize,
     /// Each row's value of the group column, when one was asked for.
     pub groups: Option<Vec<String>>,
-    /// Each row's article: its `id` up to the last `-` when a sentence number follows it
-    /// (`BF-01` for `BF-01-007`), or `None` for a row without an `id` column or without
-    /// such an id (`t0001`, or `suggest`'s `file.txt#4`).
-    pub articles: Vec<Option<String>>,
+    /// Each row's place in an article: its `id` split at the last `-` into the article and
+    /// the sentence's number (`BF-01` and 7 for `BF-01-007`), or `None` for a row without an
+    /// `id` column or without such an id (`t0001`, or `suggest`'s `file.txt#4`).
+    pub articles: Vec<Option<SentenceId>>,
 }
 
 /// The column whose values name a row's article (up to their last `-`).
 pub const ID_COLUMN: &str = "id";
 
-/// The article an id names: everything up to its last `-`, when that is not empty and
-/// only digits (the sentence's number) follow it.
-pub fn article_of_id(id: &str) -> Option<&str> {
-    let (article, number) = id.rsplit_once('-')?;
-    let numbered = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
-    (numbered && !article.is_empty()).then_some(article)
+/// Where a row sits in an article, read off an id `ARTICLE-NUMBER`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentenceId {
+    pub article: String,
+    pub number: u64,
+}
+
+impl SentenceId {
+    /// Splits an id at its last `-`, when the article before it is not empty and only
+    /// digits (the sentence's number) follow it.
+    pub fn parse(id: &str) -> Option<SentenceId> {
+        let (article, number) = id.rsplit_once('-')?;
+        if article.is_empty() || number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(SentenceId {
+            article: article.to_string(),
+            number: number.parse().ok()?,
+        })
+    }
+
+    /// Whether this row goes on the article of the row `before` it: the same article,
+    /// a later sentence. A number that does not rise starts another article that happens
+    /// to share the name (`a-1 a-2 a-1 a-2` is two articles), so rows of two articles are
+    /// never read as one.
+    fn continues(&self, before: &SentenceId) -> bool {
+        self.article == before.article && self.number > before.number
+    }
 }
 
 impl LabeledData {
-    /// Runs of consecutive rows of one file that belong to the same article, in order and
-    /// covering every row: a row of no article is a run of its own. Sentences of an
-    /// article are read in one another's context only within a run.
+    /// Runs of consecutive rows of one file that belong to the same article, with rising
+    /// sentence numbers, in order and covering every row: a row of no article is a run of
+    /// its own. Sentences of an article are read in one another's context only within a run.
     pub fn article_runs(&self) -> Vec<std::ops::Range<usize>> {
         let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
         let mut start = 0;
         for file in &self.files {
             let end = start + file.rows;
             for row in start..end {
-                let article = &self.articles[row];
+                let goes_on = row > start
+                    && match (&self.articles[row], &self.articles[row - 1]) {
+                        (Some(this), Some(before)) => this.continues(before),
+                        _ => false,
+                    };
                 match runs.last_mut() {
-                    Some(run)
-                        if row > start
-                            && article.is_some()
-                            && *article == self.articles[row - 1] =>
-                    {
-                        run.end = row + 1
-                    }
+                    Some(run) if goes_on => run.end = row + 1,
                     _ => runs.push(row..row + 1),
                 }
             }
@@ -346,10 +366,8 @@ fn read_csv(
             groups.push(field(index, name)?);
         }
         let id = id_index.and_then(|i| std::str::from_utf8(&record[i]).ok());
-        data.articles.push(
-            id.and_then(|id| article_of_id(id.trim()))
-                .map(str::to_string),
-        );
+        data.articles
+            .push(id.and_then(|id| SentenceId::parse(id.trim())));
         data.texts.push(text);
         data.labels.push(label);
         data.lines.push(line);
@@ -420,13 +438,22 @@ mod tests {
 
     #[test]
     fn articles_are_runs_of_rows_sharing_an_id_up_to_its_last_dash() {
-        assert_eq!(article_of_id("BF-01-007"), Some("BF-01"));
-        assert_eq!(article_of_id("art1-2"), Some("art1"));
-        assert_eq!(article_of_id("t0001"), None);
-        assert_eq!(article_of_id("-3"), None);
+        let id = |article: &str, number| {
+            Some(SentenceId {
+                article: article.to_string(),
+                number,
+            })
+        };
+        assert_eq!(SentenceId::parse("BF-01-007"), id("BF-01", 7));
+        assert_eq!(SentenceId::parse("art1-2"), id("art1", 2));
+        assert_eq!(SentenceId::parse("t0001"), None);
+        assert_eq!(SentenceId::parse("-3"), None);
+        assert_eq!(SentenceId::parse("art-"), None);
         // Not a sentence number after the dash: a file name of `suggest`'s ids, say.
-        assert_eq!(article_of_id("my-articles/one.txt#4"), None);
-        assert_eq!(article_of_id("art-x"), None);
+        assert_eq!(SentenceId::parse("my-articles/one.txt#4"), None);
+        assert_eq!(SentenceId::parse("art-x"), None);
+        // Digits beyond what a number holds name no sentence.
+        assert_eq!(SentenceId::parse("art-99999999999999999999999"), None);
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, body: &str| {
             let path = dir.path().join(name);
@@ -439,10 +466,16 @@ mod tests {
         );
         // The second file goes on with article z: a new file starts a new run.
         let second = write("b.csv", "text,label,id\ng,q,z-2\nh,p,z-3\n");
-        let data = load_grouped_csvs(&[first, second], "text", "label", None).unwrap();
+        // Numbers that skip rows go on; a number that does not rise starts another article
+        // of the same name.
+        let third = write(
+            "c.csv",
+            "id,text,label\nw-1,a,p\nw-3,b,p\nw-1,c,q\nw-2,d,p\nw-2,e,q\n",
+        );
+        let data = load_grouped_csvs(&[first, second, third], "text", "label", None).unwrap();
         assert_eq!(
             data.article_runs(),
-            vec![0..2, 2..3, 3..4, 4..5, 5..6, 6..8]
+            vec![0..2, 2..3, 3..4, 4..5, 5..6, 6..8, 8..10, 10..12, 12..13]
         );
     }
 

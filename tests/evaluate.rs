@@ -374,8 +374,8 @@ fn a_label_absent_from_the_file_and_the_predictions_is_left_out() {
     assert!(neutral.contains("–") && neutral.contains(" 0 "), "{table}");
 }
 
-/// Rows of one article (consecutive, ids `ARTICLE-NUMBER` of the same `ARTICLE`) are read in one
-/// another's context: each row's probabilities are those of every label sequence over the
+/// Rows of one article (consecutive, ids `ARTICLE-NUMBER` of the same `ARTICLE`, the NUMBER
+/// rising) are read in one another's context: each row's probabilities are those of every label sequence over the
 /// article, weighted by the rows' own probabilities (`--no-context`) and the lift of each
 /// neighbouring pair of labels that the model file stores, and summed per row. Rows without
 /// such ids are read alone.
@@ -397,6 +397,10 @@ fn rows_of_one_article_are_read_in_context() {
     for (i, sentence) in sentences.iter().enumerate() {
         csv.push_str(&format!("loose{i},\"{sentence}\",neutral_balancing\n"));
     }
+    // And again under the first article's ids: numbering starts over, so another article.
+    for (i, sentence) in sentences.iter().enumerate() {
+        csv.push_str(&format!("art-{i},\"{sentence}\",neutral_balancing\n"));
+    }
     scratch.write("rows.csv", csv);
     let probabilities = |extra: &[&str], out: &str| -> Vec<Vec<f64>> {
         let mut args = vec!["evaluate", "--data", "rows.csv", "--predictions", out];
@@ -405,7 +409,7 @@ fn rows_of_one_article_are_read_in_context() {
         if extra.is_empty() {
             assert!(
                 run.stdout().contains(
-                    "10 rows of rows.csv, 5 of them read in the context of their article (1 article:"
+                    "15 rows of rows.csv, 10 of them read in the context of their article (2 articles:"
                 ),
                 "{}",
                 run.stdout()
@@ -473,6 +477,8 @@ fn rows_of_one_article_are_read_in_context() {
     }
     assert_ne!(in_context[..5], alone[..5], "the context changed nothing");
     // Rows of no article read alone either way, and as the same sentences alone.
-    assert_eq!(in_context[5..], alone[5..]);
-    assert_eq!(alone[5..], alone[..5]);
+    assert_eq!(in_context[5..10], alone[5..10]);
+    assert_eq!(alone[5..10], alone[..5]);
+    // The second article is read like the first, not as a continuation of anything.
+    assert_eq!(in_context[10..], in_context[..5]);
 }

@@ -76,7 +76,8 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let truth = data.targets(model.labels())?;
-    // Consecutive rows of one article (ids `ARTICLE-NUMBER` of the same `ARTICLE`) are read in one
+    // Consecutive rows of one article (ids `ARTICLE-NUMBER` of the same `ARTICLE`, the NUMBER
+    // rising) are read in one
     // another's context, as `classify` reads an article's sentences.
     let articles = data.article_runs();
     let probabilities: Vec<Vec<f64>> = articles
@@ -111,7 +112,7 @@ pub fn run(args: Args) -> Result<()> {
             let context = match in_context {
                 Some((0, _)) | None => String::new(),
                 Some((articles, rows)) => format!(
-                    ", {rows} of them read in the context of their article ({articles} {}: consecutive rows with ids ARTICLE-NUMBER of the same ARTICLE)",
+                    ", {rows} of them read in the context of their article ({articles} {}: consecutive rows with ids ARTICLE-NUMBER of the same ARTICLE, NUMBER rising)",
                     if articles == 1 { "article" } else { "articles" }
                 ),
             };
