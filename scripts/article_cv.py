@@ -5,6 +5,7 @@ Usage: python3 scripts/article_cv.py [--data data/stance.csv]
                                      [--articles data/stance-articles.csv] [--with-copies]
                                      [--article-fraction F [--seed N]]
                                      [--compare "OTHER-TRAIN-OPTIONS"]
+                                     [--hold-out BATCH,...] [--compare-without BATCH,...]
                                      [-- TRAIN-OPTIONS...]
 
 data/stance-articles.csv holds whole articles, one batch of ten per kind of outlet, labeled
@@ -41,6 +42,12 @@ rows, with these options in place of TRAIN-OPTIONS, and gives its pooled figure 
 interval for the difference between the two on the same resampled articles: whether a
 change of settings moves held-out articles by more than noise. (`--compare ""` is the
 default settings.)
+
+--hold-out BATCH,... holds out only these batches in turn (all of them by default); the
+other batches' articles are always on the training side. --compare-without BATCH,... fits the
+compared model without these batches' articles and copies (and with TRAIN-OPTIONS, unless
+--compare gives others). Together they measure what new batches add, paired on the same
+held-out articles: `--hold-out` the old batches, `--compare-without` the new ones.
 """
 import argparse
 import csv
@@ -139,6 +146,10 @@ def main():
     parser.add_argument("--seed", type=int, default=42, help="seed of the --article-fraction choice")
     parser.add_argument("--compare", metavar="OTHER-TRAIN-OPTIONS",
                         help="also fit every fold's plus-articles model with these options")
+    parser.add_argument("--hold-out", metavar="BATCH,...",
+                        help="hold out only these batches in turn (default: every batch)")
+    parser.add_argument("--compare-without", metavar="BATCH,...",
+                        help="fit the compared model without these batches' articles")
     parser.add_argument("train_options", nargs="*")
     args = parser.parse_args()
     if not 0.0 <= args.article_fraction <= 1.0:
@@ -152,6 +163,12 @@ def main():
     originals = [r for r in all_rows if not r["copy_of"]]
     copies = [r for r in all_rows if r["copy_of"]] if args.with_copies else []
     batches = sorted({r["batch"] for r in originals})
+    if args.hold_out:
+        unknown = sorted(set(args.hold_out.split(",")) - set(batches))
+        if unknown:
+            parser.error(f"--hold-out: no original articles in batch {', '.join(unknown)}")
+        batches = [b for b in batches if b in args.hold_out.split(",")]
+    left_out = set(args.compare_without.split(",")) if args.compare_without else set()
     # An article id is its batch and number (`BF-02`); a copy names its original's.
     article_ids = sorted({r["id"].rsplit("-", 1)[0] for r in originals})
     random.Random(args.seed).shuffle(article_ids)
@@ -160,6 +177,8 @@ def main():
     kinds = ("written", "plus", "compared")
     pooled = {kind: [[0] * len(labels) for _ in labels] for kind in kinds}
     compare_options = None if args.compare is None else args.compare.split()
+    if compare_options is None and left_out:
+        compare_options = args.train_options
     per_batch = []
     indices = []  # (labeled, predicted) stance index of each held-out original article
     copy_moves = {}  # kind of copy -> |difference| from its original, both unseen
@@ -204,7 +223,11 @@ def main():
             per_batch.append((batch, written_f1, plus_f1))
             compared_predicted = [None] * len(held_rows)
             if compare_options is not None:
-                compared_model = train(tmp, "compared", written + extra, compare_options)
+                compared_extra = [r for r in extra
+                                  if r["id"].split("-", 1)[0] not in left_out
+                                  and r["copy_of"].split("-", 1)[0] not in left_out]
+                compared_model = train(tmp, "compared", written + compared_extra,
+                                       compare_options)
                 compared_predicted = score(compared_model, test_path, "compared")[1]
             for row, *predicted in zip(held_rows, plus_predicted, written_predicted,
                                        compared_predicted, strict=True):
@@ -225,7 +248,9 @@ def main():
         print(f"{batch}: written only {w:.3f}, plus articles {p:.3f}")
     names = [("written", "written only"), ("plus", "plus articles")]
     if compare_options is not None:
-        names.append(("compared", f"plus articles, compared options ({args.compare})"))
+        without = f", without {args.compare_without}" if left_out else ""
+        names.append(("compared", f"plus articles, compared options "
+                                  f"({' '.join(compare_options)}{without})"))
     for kind, name in names:
         f1, f1s = macro_f1(pooled[kind])
         print(f"{name}: {len(batches)} held-out batches, pooled macro-F1 {f1:.4f} "
