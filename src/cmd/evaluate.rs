@@ -77,8 +77,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let truth = data.targets(model.labels())?;
     // Consecutive rows of one article (ids `ARTICLE-NUMBER` of the same `ARTICLE`, the NUMBER
-    // rising) are read in one
-    // another's context, as `classify` reads an article's sentences.
+    // rising) are read in one another's context, as `classify` reads an article's sentences.
     let articles = data.article_runs();
     let probabilities: Vec<Vec<f64>> = articles
         .par_iter()

@@ -90,7 +90,8 @@ pub struct Args {
     #[arg(long)]
     no_balance: bool,
     /// Do not learn how labels follow one another in articles (consecutive rows with ids
-    /// `ARTICLE-NUMBER` of the same `ARTICLE`, the NUMBER rising), so the model reads every sentence alone
+    /// `ARTICLE-NUMBER` of the same `ARTICLE`, the NUMBER rising), so the model reads every
+    /// sentence alone
     #[arg(long)]
     no_context: bool,
     /// Report format for the cross-validation figures
