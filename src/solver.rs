@@ -21,7 +21,7 @@ const LBFGS_MEMORY: usize = 10;
 
 /// Rows per unit of parallel work in a loss evaluation. Fixed, so that sums are added in
 /// the same order on any number of threads.
-const ROWS_PER_CHUNK: usize = 4096;
+const ROWS_PER_CHUNK: usize = 8192;
 
 /// A point of the parameter space with its loss and gradient.
 type Evaluated = (Vec<f64>, f64, Vec<f64>);
