@@ -59,8 +59,9 @@ pub struct ClassifierParams {
     /// The solver stops once the gradient's norm divided by the number of (oversampled)
     /// training rows is below this; defaults to `1e-4`, scikit-learn's default value, which
     /// it applies to the largest component of the mean gradient only, so ours stops no
-    /// earlier. On the shipped data the held-out probabilities are then within 0.02 of a fit
-    /// to `1e-6` (0.0015 on average; docs/PERFORMANCE.md, "Training").
+    /// earlier. On the shipped data every held-out prediction is then the one a fit to `1e-6`
+    /// makes, with probabilities within 0.025 of its (0.0013 on average; docs/PERFORMANCE.md,
+    /// "Training").
     pub tolerance: f64,
     /// Oversample smaller classes up to the largest; defaults to `true`.
     pub balance_classes: bool,

@@ -343,9 +343,9 @@ fn a_synonym_spun_rewrite_keeps_its_stance_index() {
 
 /// Team-written minimal pairs (a statement and its negation) with the stance the negation
 /// points to. The negated sentence's stance index must move that way in at least three
-/// pairs of four: the shipped model gets 32 of 40 (33 before session 16's article batches;
-/// the session-10 model, trained on the written file alone, 32), the model before negation
-/// marking 28.
+/// pairs of four: the shipped model gets 33 of 40 (32 with session 16's article batches, 33
+/// before them; the session-10 model, trained on the written file alone, 32), the model
+/// before negation marking 28.
 #[test]
 fn negating_a_sentence_moves_its_stance_index_the_way_the_negation_points() {
     let mut pairs = csv::Reader::from_path(repo_file("tests/fixtures/negation-pairs.csv")).unwrap();
