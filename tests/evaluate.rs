@@ -131,7 +131,7 @@ fn labels_the_model_lacks_are_refused() {
 /// Six held-out-style rows in three articles; `id`s are `ARTICLE-NN`.
 const GROUPED: &str = "id,text,label,outlet
 a1-01,Astana abstained at the UN vote and called for talks.,neutral_balancing,wire
-a1-02,Russian troops arrived in Kazakhstan at Tokayev's request to restore order.,pro_kremlin,wire
+a1-02,Moscow sent troops to Almaty at Tokayev's request.,pro_kremlin,wire
 a2-01,Kazakhstan will not help Russia evade sanctions.,pro_independence,daily
 a2-02,Thousands rallied in Almaty in support of Ukraine.,pro_independence,daily
 a2-03,The Kremlin called Kazakhstan part of the Russian world.,pro_kremlin,daily
