@@ -164,10 +164,11 @@ def main():
     copies = [r for r in all_rows if r["copy_of"]] if args.with_copies else []
     batches = sorted({r["batch"] for r in originals})
     if args.hold_out:
-        unknown = sorted(set(args.hold_out.split(",")) - set(batches))
+        held_out = set(args.hold_out.split(","))
+        unknown = sorted(held_out - set(batches))
         if unknown:
             parser.error(f"--hold-out: no original articles in batch {', '.join(unknown)}")
-        batches = [b for b in batches if b in args.hold_out.split(",")]
+        batches = [b for b in batches if b in held_out]
     left_out = set(args.compare_without.split(",")) if args.compare_without else set()
     # An article id is its batch and number (`BF-02`); a copy names its original's.
     article_ids = sorted({r["id"].rsplit("-", 1)[0] for r in originals})
