@@ -161,7 +161,7 @@ fn killing_training_midway_leaves_the_old_model_byte_identical() {
     let before = read(&s.path("model.json"));
     // A larger file keeps training busy for seconds, long enough to be killed midway.
     let mut big = String::from("text,label\n");
-    for i in 0..12_000u64 {
+    for i in 0..40_000u64 {
         let words: Vec<String> = (0..12)
             .map(|k| letters((i * 31 + k * 7919) % 4_000))
             .collect();
@@ -331,7 +331,14 @@ fn model_file_problems_say_what_is_wrong() {
     s.write("good.csv", small_training_csv());
     train(&s, "good.csv").success();
     let good = String::from_utf8(read(&s.path("model.json"))).unwrap();
-    s.write("truncated.json", &good[..good.len() / 2]);
+    // Cut just after a comma near the middle, as an interrupted write would leave it: the
+    // JSON ends early rather than in a broken number.
+    let cut = good.as_bytes()[..good.len() / 2]
+        .iter()
+        .rposition(|&b| b == b',')
+        .unwrap()
+        + 1;
+    s.write("truncated.json", &good[..cut]);
     classify("truncated.json").fails_with(1, &["truncated.json: not a kzstance model", "EOF"]);
     s.write("other.json", "{\"hello\": [1, 2, 3]}");
     classify("other.json").fails_with(
