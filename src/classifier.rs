@@ -3,10 +3,11 @@
 //! `0..n_classes`.
 //!
 //! Two solvers minimise the same objective (the softmax log-loss plus `alpha / 2` times
-//! the squared weights, intercepts unpenalised) with the same method (L-BFGS, a Moré–Thuente line search, stopping when the gradient's norm per training
-//! row is below [`ClassifierParams::tolerance`]): [`Solver::Sparse`], our [`crate::solver`] over the sparse TF-IDF rows, the
-//! default; and [`Solver::Linfa`], linfa-logistic over a dense `f32` matrix, the
-//! reference (this module is the only one touching linfa). Run to convergence both find
+//! the squared weights, intercepts unpenalised) with the same method (L-BFGS with a
+//! Moré–Thuente line search, stopping when the gradient's norm per training row is below
+//! [`ClassifierParams::tolerance`]): [`Solver::Sparse`], our [`crate::solver`] over the
+//! sparse TF-IDF rows, the default; and [`Solver::Linfa`], linfa-logistic over a dense
+//! `f32` matrix, the reference (this module is the only one touching linfa). Run to convergence both find
 //! the same unique minimum; the dense one needs memory and time proportional to
 //! rows × features (2 GB and minutes on the shipped data, against 0.2 GB and seconds).
 //!
