@@ -70,10 +70,9 @@ pub struct Args {
     /// Drop n-grams seen in more than this share of training sentences
     #[arg(long, default_value_t = TrainParams::default().tfidf.max_df)]
     max_df: f64,
-    /// Keep at most this many n-grams, the most frequent [default: every n-gram that passes
-    /// --min-df and --max-df]
-    #[arg(long)]
-    max_features: Option<usize>,
+    /// Keep at most this many n-grams, the most frequent
+    #[arg(long, default_value_t = TrainParams::default().tfidf.max_features.unwrap_or(usize::MAX))]
+    max_features: usize,
     /// Longest word n-gram (1 = single words)
     #[arg(long, default_value_t = 2)]
     ngrams: usize,
@@ -140,7 +139,7 @@ pub fn run(args: Args) -> Result<()> {
         tfidf: TfidfParams {
             min_df: args.min_df,
             max_df: args.max_df,
-            max_features: args.max_features,
+            max_features: Some(args.max_features),
             sublinear_tf: !args.raw_tf,
         },
         classifier: ClassifierParams {
