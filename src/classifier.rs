@@ -25,6 +25,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
+use crate::lbfgs::Run;
 use crate::solver::SoftmaxProblem;
 use crate::tfidf::SparseVector;
 
@@ -120,6 +121,18 @@ impl ClassifierParams {
         n_classes: usize,
         n_features: usize,
     ) -> Result<Classifier> {
+        Ok(self.fit_with_run(rows, targets, n_classes, n_features)?.0)
+    }
+
+    /// [`Self::fit`], with how the L-BFGS run went ([`Solver::Sparse`]; `None` for
+    /// [`Solver::Linfa`], which does not say).
+    pub fn fit_with_run(
+        &self,
+        rows: &[SparseVector],
+        targets: &[usize],
+        n_classes: usize,
+        n_features: usize,
+    ) -> Result<(Classifier, Option<Run>)> {
         self.check()?;
         let order = if self.balance_classes {
             oversampled_order(targets, n_classes, self.seed)
@@ -134,12 +147,15 @@ impl ClassifierParams {
             n_features,
         };
         match self.solver {
-            Solver::Sparse => self.fit_sparse(&problem),
-            Solver::Linfa => self.fit_linfa(&problem),
+            Solver::Sparse => {
+                let (classifier, run) = self.fit_sparse(&problem)?;
+                Ok((classifier, Some(run)))
+            }
+            Solver::Linfa => Ok((self.fit_linfa(&problem)?, None)),
         }
     }
 
-    fn fit_sparse(&self, fit: &FitProblem) -> Result<Classifier> {
+    fn fit_sparse(&self, fit: &FitProblem) -> Result<(Classifier, Run)> {
         let mut row_weights = vec![0.0; fit.rows.len()];
         for &i in fit.order {
             row_weights[i] += 1.0;
@@ -153,9 +169,9 @@ impl ClassifierParams {
             self.alpha,
         );
         let gradient_tolerance = self.tolerance * fit.order.len() as f64;
-        let mut params = problem.minimise(self.max_iterations, gradient_tolerance)?;
+        let (mut params, run) = problem.minimise(self.max_iterations, gradient_tolerance)?;
         let intercepts = params.split_off(fit.n_features * fit.n_classes);
-        Ok(Classifier::new(params, intercepts, fit.n_classes))
+        Ok((Classifier::new(params, intercepts, fit.n_classes), run))
     }
 
     fn fit_linfa(&self, fit: &FitProblem) -> Result<Classifier> {

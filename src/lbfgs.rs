@@ -27,6 +27,25 @@ pub struct Settings {
     pub gradient_tolerance: f64,
 }
 
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The gradient's norm fell below the tolerance.
+    GradientTolerance,
+    /// The cost stopped changing, or the line search could not lower it: the point is as
+    /// flat as `f64` arithmetic can tell.
+    NoProgress,
+    /// `max_iterations` were taken before either of the above.
+    IterationLimit,
+}
+
+/// How a run went: iterations taken (line searches completed) and why it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    pub iterations: u64,
+    pub stop: Stop,
+}
+
 /// The number type remembered steps are stored in: `f64` reproduces argmin bit for bit,
 /// `f32` takes half the memory. Arithmetic is `f64` either way.
 pub trait Stored: Copy + Into<f64> {
@@ -55,15 +74,15 @@ struct Pair<T> {
 }
 
 /// Minimises `problem` from `start`, remembering steps as `T`, and returns the parameters
-/// with the lowest cost seen. Stops when the gradient norm falls below the tolerance, when
-/// the cost changes by less than `f64::EPSILON` in an iteration, after `max_iterations`,
-/// or when a line search fails (as argmin's solver does: the best point so far is still
-/// returned).
+/// with the lowest cost seen, with how the run went. Stops when the gradient norm falls
+/// below the tolerance, when the cost changes by less than `f64::EPSILON` in an iteration,
+/// after `max_iterations`, or when a line search fails (as argmin's solver does: the best
+/// point so far is still returned).
 pub fn minimise<T, P>(
     problem: P,
     start: Array1<f64>,
     settings: Settings,
-) -> Result<Array1<f64>, Error>
+) -> Result<(Array1<f64>, Run), Error>
 where
     T: Stored,
     P: CostFunction<Param = Array1<f64>, Output = f64>
@@ -81,10 +100,17 @@ where
     let mut history: VecDeque<Pair<T>> = VecDeque::with_capacity(settings.memory);
     let mut alphas: Vec<f64> = Vec::with_capacity(settings.memory);
 
-    for _ in 0..settings.max_iterations {
+    let mut iterations = 0;
+    let stop = loop {
         let norm = gradient.iter().map(|g| g.powi(2)).sum::<f64>().sqrt();
-        if norm < settings.gradient_tolerance || (previous_cost - cost).abs() < f64::EPSILON {
-            break;
+        if norm < settings.gradient_tolerance {
+            break Stop::GradientTolerance;
+        }
+        if (previous_cost - cost).abs() < f64::EPSILON {
+            break Stop::NoProgress;
+        }
+        if iterations == settings.max_iterations {
+            break Stop::IterationLimit;
         }
         let direction = descent_direction(&history, as_slice(&gradient), &mut alphas);
 
@@ -94,8 +120,9 @@ where
             .configure(|state| state.param(x.clone()).gradient(gradient.clone()).cost(cost))
             .run();
         let Ok(mut searched) = searched else {
-            break;
+            break Stop::NoProgress;
         };
+        iterations += 1;
         let next_cost = searched.state().get_cost();
         let next_x = searched
             .state
@@ -127,8 +154,8 @@ where
         }
         previous_cost = cost;
         (x, cost, gradient) = (next_x, next_cost, next_gradient);
-    }
-    Ok(best_elsewhere.unwrap_or(x))
+    };
+    Ok((best_elsewhere.unwrap_or(x), Run { iterations, stop }))
 }
 
 /// `out[j] = new[j] − old[j]`, rounded to the stored type.
@@ -348,21 +375,46 @@ mod tests {
                 max_iterations,
                 gradient_tolerance: 1e-10,
             };
-            let ours = minimise::<f64, _>(problem, Array1::zeros(n), settings).unwrap();
+            let (ours, run) = minimise::<f64, _>(problem, Array1::zeros(n), settings).unwrap();
             let theirs = by_argmin(problem, settings);
             assert!(same_bits(&ours, &theirs), "n {n}, memory {memory}");
             // The long runs go far past the memory size (a 40-dimensional quartic is not
             // flat after a few steps); the cut-off run stops well short of flat.
+            // The run says why it stopped.
             let norm = gradient_norm(problem, &ours);
             if max_iterations > 100 {
                 assert!(norm < 1e-6, "n {n}, memory {memory}: gradient norm {norm}");
+                assert_eq!(run.stop, Stop::NoProgress, "n {n}, memory {memory}");
+                assert!(run.iterations < max_iterations, "n {n}, memory {memory}");
             } else {
                 assert!(
                     norm > 1e-3,
                     "n {n}: cut off at {max_iterations}, norm {norm}"
                 );
+                assert_eq!(
+                    run,
+                    Run {
+                        iterations: max_iterations,
+                        stop: Stop::IterationLimit
+                    }
+                );
             }
         }
+    }
+
+    #[test]
+    fn a_loose_tolerance_stops_early_and_says_so() {
+        let problem = Quartic { n: 40 };
+        let settings = Settings {
+            memory: 10,
+            max_iterations: 200,
+            gradient_tolerance: 1e-2,
+        };
+        let (x, run) = minimise::<f32, _>(problem, Array1::zeros(40), settings).unwrap();
+        assert_eq!(run.stop, Stop::GradientTolerance);
+        assert!(run.iterations > 0);
+        let norm = gradient_norm(problem, &x);
+        assert!(norm < 1e-2 && norm > 1e-8, "gradient norm {norm}");
     }
 
     #[test]
@@ -375,8 +427,8 @@ mod tests {
                 max_iterations: 500,
                 gradient_tolerance: 1e-10,
             };
-            let single = minimise::<f32, _>(problem, Array1::zeros(n), settings).unwrap();
-            let double = minimise::<f64, _>(problem, Array1::zeros(n), settings).unwrap();
+            let (single, _) = minimise::<f32, _>(problem, Array1::zeros(n), settings).unwrap();
+            let (double, _) = minimise::<f64, _>(problem, Array1::zeros(n), settings).unwrap();
             let norm = gradient_norm(problem, &single);
             // Both stop where the cost no longer changes in f64, near 1e-7 (as above).
             assert!(norm < 1e-6, "n {n}, memory {memory}: gradient norm {norm}");
@@ -393,8 +445,8 @@ mod tests {
             max_iterations: 7,
             gradient_tolerance: 1e-10,
         };
-        let single = minimise::<f32, _>(problem, Array1::zeros(200), settings).unwrap();
-        let double = minimise::<f64, _>(problem, Array1::zeros(200), settings).unwrap();
+        let (single, _) = minimise::<f32, _>(problem, Array1::zeros(200), settings).unwrap();
+        let (double, _) = minimise::<f64, _>(problem, Array1::zeros(200), settings).unwrap();
         assert!(!same_bits(&single, &double));
         let apart = (&single - &double)
             .mapv(f64::abs)

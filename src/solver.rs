@@ -201,17 +201,21 @@ impl<'a> SoftmaxProblem<'a> {
 
     /// Runs L-BFGS from all-zero parameters for at most `max_iterations` iterations,
     /// stopping early once the gradient's norm is below `gradient_tolerance`. Returns the
-    /// best parameters seen.
-    pub fn minimise(&self, max_iterations: u64, gradient_tolerance: f64) -> Result<Vec<f64>> {
+    /// best parameters seen and how the run went.
+    pub fn minimise(
+        &self,
+        max_iterations: u64,
+        gradient_tolerance: f64,
+    ) -> Result<(Vec<f64>, lbfgs::Run)> {
         let settings = lbfgs::Settings {
             memory: LBFGS_MEMORY,
             max_iterations,
             gradient_tolerance,
         };
-        let best =
+        let (best, run) =
             lbfgs::minimise::<RememberedStep, _>(self, Array1::zeros(self.n_params()), settings)
                 .map_err(|e| Error::Solver(e.to_string()))?;
-        Ok(best.to_vec())
+        Ok((best.to_vec(), run))
     }
 }
 
@@ -300,7 +304,8 @@ mod tests {
         let (rows, targets, weights) = toy();
         let problem = SoftmaxProblem::new(&rows, &targets, &weights, 3, 3, 0.2);
         let zero = vec![0.0; problem.n_params()];
-        let best = problem.minimise(200, 1e-8).unwrap();
+        let (best, run) = problem.minimise(200, 1e-8).unwrap();
+        assert!(run.iterations > 0 && run.iterations < 200, "{run:?}");
         assert!(problem.loss(&best) < problem.loss(&zero));
         let norm: f64 = problem
             .loss_and_gradient(&best)

@@ -10,6 +10,7 @@ use crate::context::LabelContext;
 use crate::data::{DataFile, LabeledData};
 use crate::error::{Error, Result};
 use crate::evaluate::{evaluate, stratified_folds, Evaluation};
+use crate::lbfgs::Run;
 use crate::model::{argmax, CrossValidationSummary, Model, ModelCard, TrainingFile};
 use crate::tfidf::TfidfParams;
 use crate::tokenize::{Tokenizer, TokenizerParams, MAX_NGRAM};
@@ -56,6 +57,9 @@ pub struct Trained {
     /// With cross-validation, each row's label index as predicted by the fold that held it
     /// out, in row order: for figures per group of rows.
     pub cross_validation_predictions: Option<Vec<usize>>,
+    /// How the solver's run went for the final fit, then for each fold in order (empty
+    /// for a solver that does not say).
+    pub solver_runs: Vec<Run>,
 }
 
 /// Where the training data came from, for the model card.
@@ -159,11 +163,15 @@ pub fn train_with_progress(
             fitted
         },
     );
-    let (cross_validation, cross_validation_predictions) = match cross_validation? {
-        Some((evaluation, predicted)) => (Some(evaluation), Some(predicted)),
-        None => (None, None),
+    let (cross_validation, cross_validation_predictions, fold_runs) = match cross_validation? {
+        Some((evaluation, predicted, runs)) => (Some(evaluation), Some(predicted), runs),
+        None => (None, None, Vec::new()),
     };
-    let (tfidf, classifier) = fitted?;
+    let (tfidf, classifier, final_run) = fitted?;
+    let solver_runs = final_run
+        .into_iter()
+        .chain(fold_runs.into_iter().flatten())
+        .collect();
     let card = ModelCard {
         training_data: provenance.data_name,
         training_sha256: data.files[0].sha256.clone(),
@@ -213,6 +221,7 @@ pub fn train_with_progress(
         model: Model::new(labels, tokenizer, tfidf, classifier, card).with_context(context),
         cross_validation,
         cross_validation_predictions,
+        solver_runs,
     })
 }
 
@@ -271,16 +280,21 @@ fn fit_parts(
     n_classes: usize,
     params: &TrainParams,
     classifier_params: &ClassifierParams,
-) -> Result<(crate::tfidf::Tfidf, crate::classifier::Classifier)> {
+) -> Result<(
+    crate::tfidf::Tfidf,
+    crate::classifier::Classifier,
+    Option<Run>,
+)> {
     let tfidf = params.tfidf.fit(features)?;
     let rows: Vec<_> = features.iter().map(|f| tfidf.transform(f)).collect();
-    let classifier = classifier_params.fit(&rows, targets, n_classes, tfidf.len())?;
-    Ok((tfidf, classifier))
+    let (classifier, run) =
+        classifier_params.fit_with_run(&rows, targets, n_classes, tfidf.len())?;
+    Ok((tfidf, classifier, run))
 }
 
 /// Stratified k-fold cross-validation of the first `scored_rows` rows (the rest are in
 /// every fold's training side); predictions of all folds pooled into one report, returned
-/// with the pooled predictions of the scored rows.
+/// with the pooled predictions of the scored rows and each fold's solver run.
 fn cross_validate(
     features: &[Vec<String>],
     targets: &[usize],
@@ -289,9 +303,9 @@ fn cross_validate(
     params: &TrainParams,
     classifier_params: &ClassifierParams,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Result<(Evaluation, Vec<usize>)> {
+) -> Result<(Evaluation, Vec<usize>, Vec<Option<Run>>)> {
     let folds = stratified_folds(&targets[..scored_rows], params.folds, params.seed);
-    let fold_predictions: Vec<Vec<(usize, usize)>> = (0..params.folds)
+    let fold_results: Vec<(Vec<(usize, usize)>, Option<Run>)> = (0..params.folds)
         .into_par_iter()
         .map(|fold| {
             let (train_rows, test_rows): (Vec<usize>, Vec<usize>) =
@@ -299,7 +313,7 @@ fn cross_validate(
             let train_features: Vec<Vec<String>> =
                 train_rows.iter().map(|&i| features[i].clone()).collect();
             let train_targets: Vec<usize> = train_rows.iter().map(|&i| targets[i]).collect();
-            let (tfidf, classifier) = fit_parts(
+            let (tfidf, classifier, run) = fit_parts(
                 &train_features,
                 &train_targets,
                 labels.len(),
@@ -307,21 +321,27 @@ fn cross_validate(
                 classifier_params,
             )?;
             progress(Progress::FitDone);
-            Ok(test_rows
+            let predictions = test_rows
                 .iter()
                 .map(|&i| {
                     let p = classifier.probabilities(&tfidf.transform(&features[i]));
                     (i, argmax(&p))
                 })
-                .collect())
+                .collect();
+            Ok((predictions, run))
         })
         .collect::<Result<_>>()?;
     let mut predicted = vec![0; scored_rows];
-    for (i, p) in fold_predictions.into_iter().flatten() {
-        predicted[i] = p;
+    let mut runs = Vec::with_capacity(fold_results.len());
+    for (predictions, run) in fold_results {
+        for (i, p) in predictions {
+            predicted[i] = p;
+        }
+        runs.push(run);
     }
     Ok((
         evaluate(labels, &targets[..scored_rows], &predicted),
         predicted,
+        runs,
     ))
 }

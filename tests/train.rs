@@ -26,6 +26,37 @@ fn quick_train_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 #[test]
+fn training_says_how_the_solver_ran_and_warns_when_it_was_cut_short() {
+    let scratch = Scratch::new();
+    scratch.write("train.csv", small_training_csv());
+    let converged = scratch.run(&quick_train_args("model.json", &[])).success();
+    let stderr = converged.stderr();
+    assert!(
+        stderr.contains("L-BFGS iterations for the final fit")
+            && stderr.contains("for each of the 3 folds"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--max-iterations"), "{stderr}");
+
+    let cut = scratch
+        .run(&quick_train_args("cut.json", &["--max-iterations", "2"]))
+        .success();
+    let stderr = cut.stderr();
+    assert!(
+        stderr.contains("2 L-BFGS iterations for the final fit, 2 for each of the 3 folds"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "warning: the final fit, fold 1, fold 2, fold 3 stopped at --max-iterations 2"
+        ),
+        "{stderr}"
+    );
+    // The model is still written: a short run is the user's choice, not an error.
+    assert!(scratch.path("cut.json").exists());
+}
+
+#[test]
 fn trains_reports_cross_validation_and_writes_a_usable_model() {
     let scratch = Scratch::new();
     scratch.write("train.csv", small_training_csv());

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kzstance::classifier::{ClassifierParams, Solver};
 use kzstance::context::MIN_TRANSITIONS;
 use kzstance::data::{load_grouped_csvs, LabeledData};
+use kzstance::lbfgs::{Run, Stop};
 use kzstance::persist;
 use kzstance::tfidf::TfidfParams;
 use kzstance::tokenize::TokenizerParams;
@@ -242,7 +243,48 @@ pub fn run(args: Args) -> Result<()> {
         trained.model.tfidf().len(),
         trained.model.labels().join(", ")
     );
+    report_solver_runs(&trained.solver_runs, args.max_iterations, args.tolerance);
     Ok(())
+}
+
+/// How many L-BFGS iterations the fits took, and a warning naming every fit that stopped
+/// at `--max-iterations` before its gradient met `--tolerance` (a model from such a fit
+/// is not the minimum the settings ask for). `runs` are the final fit's, then the folds'.
+fn report_solver_runs(runs: &[Run], max_iterations: u64, tolerance: f64) {
+    let Some((final_fit, folds)) = runs.split_first() else {
+        return;
+    };
+    let mut line = format!(
+        "kzstance: solver: {} L-BFGS iterations for the final fit",
+        final_fit.iterations
+    );
+    if let (Some(fewest), Some(most)) = (
+        folds.iter().map(|r| r.iterations).min(),
+        folds.iter().map(|r| r.iterations).max(),
+    ) {
+        let range = if fewest == most {
+            fewest.to_string()
+        } else {
+            format!("{fewest}–{most}")
+        };
+        line += &format!(", {range} for each of the {} folds", folds.len());
+    }
+    eprintln!("{line}");
+    let capped: Vec<String> = runs
+        .iter()
+        .enumerate()
+        .filter(|(_, run)| run.stop == Stop::IterationLimit)
+        .map(|(i, _)| match i {
+            0 => "the final fit".to_string(),
+            fold => format!("fold {fold}"),
+        })
+        .collect();
+    if !capped.is_empty() {
+        eprintln!(
+            "kzstance: warning: {} stopped at --max-iterations {max_iterations} before the gradient met --tolerance {tolerance}; the model is not fully fitted (raise --max-iterations)",
+            capped.join(", ")
+        );
+    }
 }
 
 /// Fit-only rows that repeat a scored row's text, or each other's, make cross-validation
