@@ -292,6 +292,9 @@ fn fit_parts(
     Ok((tfidf, classifier, run))
 }
 
+/// One fold's predictions, as (row, predicted label index), and its solver run.
+type FoldResult = (Vec<(usize, usize)>, Option<Run>);
+
 /// Stratified k-fold cross-validation of the first `scored_rows` rows (the rest are in
 /// every fold's training side); predictions of all folds pooled into one report, returned
 /// with the pooled predictions of the scored rows and each fold's solver run.
@@ -305,7 +308,7 @@ fn cross_validate(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(Evaluation, Vec<usize>, Vec<Option<Run>>)> {
     let folds = stratified_folds(&targets[..scored_rows], params.folds, params.seed);
-    let fold_results: Vec<(Vec<(usize, usize)>, Option<Run>)> = (0..params.folds)
+    let fold_results: Vec<FoldResult> = (0..params.folds)
         .into_par_iter()
         .map(|fold| {
             let (train_rows, test_rows): (Vec<usize>, Vec<usize>) =
