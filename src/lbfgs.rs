@@ -188,12 +188,12 @@ fn descent_direction<T: Stored>(
     alphas.resize(m, 0.0);
     // First loop, newest pair to oldest: alpha = s·q / y·s, then q -= alpha y. The last
     // update also scales q by gamma and yields the oldest y·q for the second loop.
-    let mut dot = dot(&newest.s, &q);
+    let mut product = dot(&newest.s, &q);
     for i in (0..m).rev() {
-        let alpha = dot * (1.0 / history[i].ys);
+        let alpha = product * (1.0 / history[i].ys);
         alphas[i] = alpha;
         let y = &history[i].y;
-        dot = if i > 0 {
+        product = if i > 0 {
             update_then_dot(&mut q, y, &history[i - 1].s, |q, y| q - y * alpha)
         } else {
             update_then_dot(&mut q, y, y, |q, y| (q - y * alpha) * gamma)
@@ -202,11 +202,11 @@ fn descent_direction<T: Stored>(
     // Second loop, oldest pair to newest: beta = y·q / y·s, then q += (alpha − beta) s;
     // the last update also negates.
     for i in 0..m {
-        let beta = dot * (1.0 / history[i].ys);
+        let beta = product * (1.0 / history[i].ys);
         let step = alphas[i] - beta;
         let s = &history[i].s;
         if i + 1 < m {
-            dot = update_then_dot(&mut q, s, &history[i + 1].y, |r, s| r + s * step);
+            product = update_then_dot(&mut q, s, &history[i + 1].y, |r, s| r + s * step);
         } else {
             for (r, s) in q.iter_mut().zip(s) {
                 *r = -(*r + (*s).into() * step);
