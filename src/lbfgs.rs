@@ -8,6 +8,11 @@
 //! memory the recursion streams every iteration (a third of a fit's time), and the
 //! parameters, gradients and every sum stay `f64`. Not the loss: any argmin cost function
 //! with a gradient is minimised.
+//!
+//! The recursion starts from a scaled identity, as argmin's does, or from a diagonal
+//! `shape` the caller knows its problem by (the starting inverse-Hessian estimate is then
+//! `gamma · diag(shape)`, `gamma` fitted to the newest pair as before): the same as
+//! minimising over parameters rescaled by `sqrt(shape)`, without rescaling anything.
 
 use std::collections::VecDeque;
 
@@ -74,7 +79,9 @@ struct Pair<T> {
 }
 
 /// Minimises `problem` from `start`, remembering steps as `T`, and returns the parameters
-/// with the lowest cost seen, with how the run went. Stops when the gradient norm falls
+/// with the lowest cost seen, with how the run went. `shape`, when given, is the diagonal
+/// the inverse-Hessian estimate starts from (one positive value per parameter, up to a
+/// common factor); `None` starts from the identity and takes argmin's steps. Stops when the gradient norm falls
 /// below the tolerance, when the cost changes by less than `f64::EPSILON` in an iteration,
 /// after `max_iterations`, or when a line search fails (as argmin's solver does: the best
 /// point so far is still returned).
@@ -82,6 +89,7 @@ pub fn minimise<T, P>(
     problem: P,
     start: Array1<f64>,
     settings: Settings,
+    shape: Option<&[f64]>,
 ) -> Result<(Array1<f64>, Run), Error>
 where
     T: Stored,
@@ -112,7 +120,7 @@ where
         if iterations == settings.max_iterations {
             break Stop::IterationLimit;
         }
-        let direction = descent_direction(&history, as_slice(&gradient), &mut alphas);
+        let direction = descent_direction(&history, as_slice(&gradient), shape, &mut alphas);
 
         let mut line_search = MoreThuenteLineSearch::new();
         line_search.search_direction(direction);
@@ -165,8 +173,9 @@ fn store_difference<T: Stored>(out: &mut [T], new: &[f64], old: &[f64]) {
     }
 }
 
-/// `−H·g` for the inverse-Hessian estimate `H` that the remembered pairs define, scaled
-/// by `s·y / y·y` of the newest pair. `alphas` is scratch space.
+/// `−H·g` for the inverse-Hessian estimate `H` that the remembered pairs define, starting
+/// from `gamma · diag(shape)` (the identity without a shape), with `gamma = s·y / y·D·y`
+/// of the newest pair. `alphas` is scratch space.
 ///
 /// The two loops of the recursion each update `q` with one pair and then need the next
 /// pair's dot product with the updated `q`. Each update is fused with that next dot
@@ -176,12 +185,19 @@ fn store_difference<T: Stored>(out: &mut [T], new: &[f64], old: &[f64]) {
 fn descent_direction<T: Stored>(
     history: &VecDeque<Pair<T>>,
     gradient: &[f64],
+    shape: Option<&[f64]>,
     alphas: &mut Vec<f64>,
 ) -> Array1<f64> {
     let Some(newest) = history.back() else {
-        return gradient.iter().map(|g| -g).collect();
+        return match shape {
+            None => gradient.iter().map(|g| -g).collect(),
+            Some(shape) => gradient.iter().zip(shape).map(|(g, d)| -g * d).collect(),
+        };
     };
-    let gamma = newest.ys / dot(&newest.y, &newest.y);
+    let gamma = match shape {
+        None => newest.ys / dot(&newest.y, &newest.y),
+        Some(shape) => newest.ys / weighted_square(&newest.y, shape),
+    };
     let mut q = gradient.to_vec();
     let m = history.len();
     alphas.clear();
@@ -195,6 +211,11 @@ fn descent_direction<T: Stored>(
         let y = &history[i].y;
         product = if i > 0 {
             update_then_dot(&mut q, y, &history[i - 1].s, |q, y| q - y * alpha)
+        } else if let Some(shape) = shape {
+            for ((q, y), d) in q.iter_mut().zip(y).zip(shape) {
+                *q = (*q - (*y).into() * alpha) * gamma * d;
+            }
+            dot(y, &q)
         } else {
             update_then_dot(&mut q, y, y, |q, y| (q - y * alpha) * gamma)
         };
@@ -237,6 +258,17 @@ fn dot<A: Into<f64> + Copy, B: Into<f64> + Copy>(a: &[A], b: &[B]) -> f64 {
         sum += (*a).into() * (*b).into();
     }
     sum
+}
+
+/// `Σ shape[j] · y[j]²`.
+fn weighted_square<T: Stored>(y: &[T], shape: &[f64]) -> f64 {
+    y.iter()
+        .zip(shape)
+        .map(|(y, d)| {
+            let y: f64 = (*y).into();
+            d * y * y
+        })
+        .sum()
 }
 
 /// The eight running sums of [`dot`] added up in ndarray's order.
@@ -334,6 +366,39 @@ mod tests {
         }
     }
 
+    /// Σ hᵢ (xᵢ − cᵢ)² with curvatures hᵢ spread evenly in log scale from 1 to 10⁴: many
+    /// steps from the identity, few from a diagonal that matches the curvatures.
+    #[derive(Clone, Copy)]
+    struct Stretched {
+        n: usize,
+    }
+
+    impl Stretched {
+        fn curvature(&self, i: usize) -> f64 {
+            10f64.powf(4.0 * i as f64 / (self.n - 1) as f64)
+        }
+    }
+
+    impl CostFunction for Stretched {
+        type Param = Array1<f64>;
+        type Output = f64;
+        fn cost(&self, x: &Array1<f64>) -> Result<f64, Error> {
+            Ok((0..self.n)
+                .map(|i| self.curvature(i) * (x[i] - Quartic::centre(i)).powi(2))
+                .sum())
+        }
+    }
+
+    impl Gradient for Stretched {
+        type Param = Array1<f64>;
+        type Gradient = Array1<f64>;
+        fn gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, Error> {
+            Ok((0..self.n)
+                .map(|i| 2.0 * self.curvature(i) * (x[i] - Quartic::centre(i)))
+                .collect())
+        }
+    }
+
     fn by_argmin(problem: Quartic, settings: Settings) -> Array1<f64> {
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), settings.memory)
             .with_tolerance_grad(settings.gradient_tolerance)
@@ -375,7 +440,8 @@ mod tests {
                 max_iterations,
                 gradient_tolerance: 1e-10,
             };
-            let (ours, run) = minimise::<f64, _>(problem, Array1::zeros(n), settings).unwrap();
+            let (ours, run) =
+                minimise::<f64, _>(problem, Array1::zeros(n), settings, None).unwrap();
             let theirs = by_argmin(problem, settings);
             assert!(same_bits(&ours, &theirs), "n {n}, memory {memory}");
             // The long runs go far past the memory size (a 40-dimensional quartic is not
@@ -410,7 +476,7 @@ mod tests {
             max_iterations: 200,
             gradient_tolerance: 1e-2,
         };
-        let (x, run) = minimise::<f32, _>(problem, Array1::zeros(40), settings).unwrap();
+        let (x, run) = minimise::<f32, _>(problem, Array1::zeros(40), settings, None).unwrap();
         assert_eq!(run.stop, Stop::GradientTolerance);
         assert!(run.iterations > 0);
         let norm = gradient_norm(problem, &x);
@@ -421,8 +487,8 @@ mod tests {
     /// point reached with them stored as `f64`.
     fn in_both_precisions(problem: Quartic, settings: Settings) -> (Array1<f64>, f64) {
         let start = Array1::zeros(problem.n);
-        let (single, _) = minimise::<f32, _>(problem, start.clone(), settings).unwrap();
-        let (double, _) = minimise::<f64, _>(problem, start, settings).unwrap();
+        let (single, _) = minimise::<f32, _>(problem, start.clone(), settings, None).unwrap();
+        let (double, _) = minimise::<f64, _>(problem, start, settings, None).unwrap();
         let apart = (&single - &double).fold(0.0f64, |most, d| most.max(d.abs()));
         (single, apart)
     }
@@ -453,5 +519,62 @@ mod tests {
         };
         let (_, apart) = in_both_precisions(problem, settings);
         assert!(apart > 0.0 && apart < 1e-3, "cut off: {apart} apart");
+    }
+
+    #[test]
+    fn a_shape_that_fits_the_curvature_saves_iterations() {
+        let problem = Stretched { n: 50 };
+        let settings = Settings {
+            memory: 10,
+            max_iterations: 1000,
+            gradient_tolerance: 1e-3,
+        };
+        let shape: Vec<f64> = (0..problem.n).map(|i| 1.0 / problem.curvature(i)).collect();
+        let start = Array1::zeros(problem.n);
+        let (plain_x, plain) = minimise::<f64, _>(problem, start.clone(), settings, None).unwrap();
+        let (shaped_x, shaped) =
+            minimise::<f64, _>(problem, start, settings, Some(&shape)).unwrap();
+        for (x, run) in [(&plain_x, plain), (&shaped_x, shaped)] {
+            assert_eq!(run.stop, Stop::GradientTolerance, "{run:?}");
+            for (i, x) in x.iter().enumerate() {
+                assert!(
+                    (x - Quartic::centre(i)).abs() < 1e-3,
+                    "{run:?}: x[{i}] = {x}"
+                );
+            }
+        }
+        assert!(
+            shaped.iterations <= 3 && plain.iterations > 5 * shaped.iterations,
+            "{} iterations with the shape, {} without",
+            shaped.iterations,
+            plain.iterations
+        );
+    }
+
+    #[test]
+    fn a_shape_leaves_the_minimum_where_it_was() {
+        // A shape that fits the quartic poorly still ends at the same point, in both
+        // precisions.
+        let problem = Quartic { n: 43 };
+        let settings = Settings {
+            memory: 30,
+            max_iterations: 500,
+            gradient_tolerance: 1e-10,
+        };
+        let shape: Vec<f64> = (0..problem.n).map(|i| 1.0 + (i % 7) as f64).collect();
+        let start = Array1::zeros(problem.n);
+        let (plain, _) = minimise::<f64, _>(problem, start.clone(), settings, None).unwrap();
+        for shaped in [
+            minimise::<f64, _>(problem, start.clone(), settings, Some(&shape))
+                .unwrap()
+                .0,
+            minimise::<f32, _>(problem, start.clone(), settings, Some(&shape))
+                .unwrap()
+                .0,
+        ] {
+            let apart = (&shaped - &plain).fold(0.0f64, |most, d| most.max(d.abs()));
+            assert!(apart < 1e-7, "{apart} apart");
+            assert!(!same_bits(&shaped, &plain), "the shape changed no step");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The multinomial logistic loss over sparse rows, minimised by [`crate::lbfgs`] (argmin's
-//! L-BFGS steps with its Moré–Thuente line search, remembering 30 steps in `f32`): the
+//! L-BFGS steps with its Moré–Thuente line search, remembering 30 steps in `f32`, starting
+//! from a diagonal fitted to the data, see [`SoftmaxProblem::starting_shape`]): the
 //! objective linfa-logistic minimises over a dense matrix, at a cost proportional to the
 //! non-zero values instead of rows × features. Not class names, not vectorizing: classes are `0..n_classes`.
 //!
@@ -200,10 +201,22 @@ impl<'a> SoftmaxProblem<'a> {
     }
 
     /// Runs L-BFGS from all-zero parameters for at most `max_iterations` iterations,
-    /// stopping early once the gradient's norm is below `gradient_tolerance`. Returns the
-    /// best parameters seen and how the run went.
+    /// stopping early once the gradient's norm is below `gradient_tolerance`, with its
+    /// inverse-Hessian estimate starting from [`Self::starting_shape`]. Returns the best
+    /// parameters seen and how the run went.
     pub fn minimise(
         &self,
+        max_iterations: u64,
+        gradient_tolerance: f64,
+    ) -> Result<(Vec<f64>, lbfgs::Run)> {
+        let shape = self.starting_shape();
+        self.minimise_from(Some(&shape), max_iterations, gradient_tolerance)
+    }
+
+    /// [`Self::minimise`] with the starting diagonal given (`None`: the identity).
+    fn minimise_from(
+        &self,
+        shape: Option<&[f64]>,
         max_iterations: u64,
         gradient_tolerance: f64,
     ) -> Result<(Vec<f64>, lbfgs::Run)> {
@@ -212,10 +225,49 @@ impl<'a> SoftmaxProblem<'a> {
             max_iterations,
             gradient_tolerance,
         };
-        let (best, run) =
-            lbfgs::minimise::<RememberedStep, _>(self, Array1::zeros(self.n_params()), settings)
-                .map_err(|e| Error::Solver(e.to_string()))?;
+        let start = Array1::zeros(self.n_params());
+        let (best, run) = lbfgs::minimise::<RememberedStep, _>(self, start, settings, shape)
+            .map_err(|e| Error::Solver(e.to_string()))?;
         Ok((best.to_vec(), run))
+    }
+
+    /// The diagonal L-BFGS starts its inverse-Hessian estimate from: `1 / sqrt(h)` for each
+    /// parameter, where `h` is the loss's curvature in that parameter at the start (all
+    /// weights 0, so every class has probability `1/K` and the softmax's curvature is
+    /// `(K − 1) / K²`): `alpha + (K − 1) / K² · Σᵢ wᵢ xᵢ²` for a feature's weights,
+    /// `(K − 1) / K² · Σᵢ wᵢ` for the intercepts.
+    ///
+    /// Without it the recursion starts from the identity, which treats an intercept (in
+    /// every row, curvature in the tens of thousands) like the weight of a rare n-gram
+    /// (curvature near `alpha`): the shipped model's final fit took 137 iterations, with
+    /// it 32, to the same tolerance and as close to the exact minimum. The full inverse,
+    /// `1 / h`, overcorrects (52 iterations), because the curvature of a frequent term
+    /// falls as the model grows sure of its rows (docs/PERFORMANCE.md).
+    pub fn starting_shape(&self) -> Vec<f64> {
+        let k = self.n_classes;
+        let softmax_curvature = (k - 1) as f64 / (k * k) as f64;
+        // Σᵢ wᵢ xᵢ² per feature, then Σᵢ wᵢ for the intercepts in the last slot.
+        let mut sums = vec![0.0; self.n_features + 1];
+        for (row, weight) in self.rows.iter().zip(self.row_weights) {
+            for &(feature, value) in row {
+                sums[feature as usize] += weight * value * value;
+            }
+            sums[self.n_features] += weight;
+        }
+        let mut shape = Vec::with_capacity(self.n_params());
+        for (f, sum) in sums.iter().enumerate() {
+            let penalty = if f < self.n_features { self.alpha } else { 0.0 };
+            let curvature = penalty + softmax_curvature * sum;
+            // A parameter no row touches and no penalty holds has a zero gradient always;
+            // any positive value serves it.
+            let value = if curvature > 0.0 {
+                curvature.sqrt().recip()
+            } else {
+                1.0
+            };
+            shape.extend(std::iter::repeat_n(value, k));
+        }
+        shape
     }
 }
 
@@ -315,6 +367,54 @@ mod tests {
             .sum::<f64>()
             .sqrt();
         assert!(norm < 1e-6, "gradient norm {norm}");
+    }
+
+    #[test]
+    fn the_starting_shape_reaches_the_same_minimum_in_fewer_iterations() {
+        // Many rows make the intercepts' curvature far larger than a rare feature's, the
+        // imbalance the shape is there for: 5,000 rows of ten terms each from a vocabulary
+        // of 2,000, each term leaning to one class, and the row's class drawn from its terms.
+        let n_features = 2000;
+        let mut rows: Vec<SparseVector> = Vec::new();
+        let mut targets = Vec::new();
+        for i in 0..5000u64 {
+            let mut row: SparseVector = (0..10u64)
+                .map(|j| (((i * 7919 + j * 104_729) * (j + 1)) % n_features) as u32)
+                .map(|f| (f, 0.3))
+                .collect();
+            row.sort_by_key(|&(f, _)| f);
+            row.dedup_by_key(|&mut (f, _)| f);
+            let lean: u32 = row.iter().map(|&(f, _)| f % 3).sum();
+            targets.push(((lean as u64 + i % 4 / 3) % 3) as usize);
+            rows.push(row);
+        }
+        let weights = vec![1.0; rows.len()];
+        let problem = SoftmaxProblem::new(&rows, &targets, &weights, n_features as usize, 3, 0.1);
+        let shape = problem.starting_shape();
+        assert_eq!(shape.len(), problem.n_params());
+        let (plain, plain_run) = problem.minimise_from(None, 1000, 1e-3).unwrap();
+        let (shaped, shaped_run) = problem.minimise_from(Some(&shape), 1000, 1e-3).unwrap();
+        assert_eq!(
+            shaped_run.stop,
+            lbfgs::Stop::GradientTolerance,
+            "{shaped_run:?}"
+        );
+        assert_eq!(
+            plain_run.stop,
+            lbfgs::Stop::GradientTolerance,
+            "{plain_run:?}"
+        );
+        let apart = plain
+            .iter()
+            .zip(&shaped)
+            .fold(0.0f64, |most, (a, b)| most.max((a - b).abs()));
+        assert!(apart < 1e-3, "{apart} apart");
+        assert!(
+            shaped_run.iterations < plain_run.iterations,
+            "{} iterations with the shape, {} without",
+            shaped_run.iterations,
+            plain_run.iterations
+        );
     }
 
     #[test]
