@@ -7,7 +7,7 @@ Usage: peer_train.py [--data data/stance.csv] [--fit-only FILE] [--alpha A] [--r
 Does what `kzstance train` does, the scikit-learn way: 5-fold stratified cross-validation
 of the --data rows (vectorizer refit inside each fold, folds on J processes, the --fit-only
 rows added to every fold's training side as `train --fit-only` does) and then a fit on all
-rows. TfidfVectorizer(1-2 grams, sublinear tf, min_df 2, 48,000 features, PyStemmer
+rows. TfidfVectorizer(1-2 grams, sublinear tf, min_df 2, 64,000 features, PyStemmer
 English stems) + LogisticRegression(C = 1 / alpha, 10 by default, lbfgs, balanced class
 weights, max_iter 1000). Prints one line per run and the median wall time, and the pooled
 cross-validation macro-F1. Exits with status 3 if scikit-learn or PyStemmer is missing.
@@ -61,7 +61,7 @@ def pipeline(alpha):
             ngram_range=(1, 2),
             sublinear_tf=True,
             min_df=2,
-            max_features=48000,
+            max_features=64000,
         ),
         LogisticRegression(C=1.0 / alpha, class_weight="balanced", max_iter=1000),
     )

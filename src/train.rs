@@ -39,7 +39,7 @@ impl Default for TrainParams {
             tfidf: TfidfParams {
                 min_df: 2,
                 max_df: 1.0,
-                max_features: Some(48_000),
+                max_features: Some(64_000),
                 sublinear_tf: true,
             },
             classifier: ClassifierParams::default(),
