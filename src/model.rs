@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::classifier::{softmax, Classifier};
 use crate::context::LabelContext;
 use crate::features::FeatureIndex;
-use crate::scoring::sentence_scores;
+use crate::scoring::ScoringTable;
 use crate::sentence::split_sentences;
 use crate::tfidf::{SparseVector, Tfidf};
 use crate::tokenize::Tokenizer;
@@ -25,6 +25,8 @@ pub struct Model {
     classifier: Classifier,
     card: ModelCard,
     features: FeatureIndex,
+    /// The IDF and classifier weights laid out for scoring sentences.
+    scoring: ScoringTable,
     /// How labels follow one another in articles; `None` reads every sentence alone.
     context: Option<LabelContext>,
 }
@@ -154,6 +156,7 @@ impl Model {
         card: ModelCard,
     ) -> Model {
         let features = FeatureIndex::new(&tfidf, tokenizer.params().ngram_max);
+        let scoring = ScoringTable::new(&tfidf, &classifier);
         Model {
             labels,
             tokenizer,
@@ -161,6 +164,7 @@ impl Model {
             classifier,
             card,
             features,
+            scoring,
             context: None,
         }
     }
@@ -220,6 +224,11 @@ impl Model {
         &self.tfidf
     }
 
+    /// The IDF and weights laid out for scoring, as classification scores sentences.
+    pub fn scoring(&self) -> &ScoringTable {
+        &self.scoring
+    }
+
     pub fn classifier(&self) -> &Classifier {
         &self.classifier
     }
@@ -237,7 +246,7 @@ impl Model {
     /// Probabilities per label for one sentence.
     pub fn predict_probabilities(&self, sentence: &str) -> Vec<f64> {
         let ids = self.features.feature_ids(&self.tokenizer, sentence);
-        softmax(sentence_scores(&self.tfidf, &self.classifier, &ids))
+        softmax(self.scoring.sentence_scores(&ids))
     }
 
     /// The most probable label's index for one sentence.
