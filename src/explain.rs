@@ -3,6 +3,7 @@
 //! are exactly the class score the probabilities come from. Not rendering.
 
 use crate::model::{argmax, Model};
+use crate::scoring::sentence_scores;
 use crate::sentence::split_sentences;
 
 /// One feature present in a sentence and what it adds to each class score.
@@ -120,7 +121,7 @@ impl Model {
         }
         let ids: Vec<u32> = occurrences.iter().map(|(id, _)| *id).collect();
         // Scored the way classification scores, so the probabilities are the same to the bit.
-        let scores = self.scoring().sentence_scores(&ids);
+        let scores = sentence_scores(self.tfidf(), self.classifier(), &ids);
         let row = self.tfidf().transform_ids(ids);
         let classifier = self.classifier();
         let bias = classifier.intercepts().to_vec();

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::classifier::{softmax, Classifier};
 use crate::context::LabelContext;
 use crate::features::FeatureIndex;
-use crate::scoring::ScoringTable;
+use crate::scoring::sentence_scores;
 use crate::sentence::split_sentences;
 use crate::tfidf::{SparseVector, Tfidf};
 use crate::tokenize::Tokenizer;
@@ -25,8 +25,6 @@ pub struct Model {
     classifier: Classifier,
     card: ModelCard,
     features: FeatureIndex,
-    /// The IDF and classifier weights laid out for scoring sentences.
-    scoring: ScoringTable,
     /// How labels follow one another in articles; `None` reads every sentence alone.
     context: Option<LabelContext>,
 }
@@ -156,7 +154,6 @@ impl Model {
         card: ModelCard,
     ) -> Model {
         let features = FeatureIndex::new(&tfidf, tokenizer.params().ngram_max);
-        let scoring = ScoringTable::new(&tfidf, &classifier);
         Model {
             labels,
             tokenizer,
@@ -164,7 +161,6 @@ impl Model {
             classifier,
             card,
             features,
-            scoring,
             context: None,
         }
     }
@@ -224,11 +220,6 @@ impl Model {
         &self.tfidf
     }
 
-    /// The IDF and weights laid out for scoring, as classification scores sentences.
-    pub fn scoring(&self) -> &ScoringTable {
-        &self.scoring
-    }
-
     pub fn classifier(&self) -> &Classifier {
         &self.classifier
     }
@@ -246,7 +237,7 @@ impl Model {
     /// Probabilities per label for one sentence.
     pub fn predict_probabilities(&self, sentence: &str) -> Vec<f64> {
         let ids = self.features.feature_ids(&self.tokenizer, sentence);
-        softmax(self.scoring.sentence_scores(&ids))
+        softmax(sentence_scores(&self.tfidf, &self.classifier, &ids))
     }
 
     /// The most probable label's index for one sentence.

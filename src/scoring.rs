@@ -14,153 +14,104 @@ thread_local! {
     static COUNTS: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
 }
 
-/// What scoring needs of a vectorizer and a classifier, laid out for it: each feature's
-/// IDF and class weights side by side (`[idf, w₀, …]`), so a feature costs one cache line
-/// where separate IDF and weight arrays cost two (2% of classification on the benchmark
-/// corpus, docs/PERFORMANCE.md), with the intercepts and the tf setting.
-#[derive(Debug, Clone)]
-pub struct ScoringTable {
-    n_classes: usize,
-    /// `n_classes + 1` values per feature: the IDF, then the weight of each class.
-    rows: Vec<f64>,
-    intercepts: Vec<f64>,
-    sublinear_tf: bool,
+/// Class scores (intercept plus weighted sum) of the sentence whose feature occurrences
+/// are `ids` (repeats allowed, any order).
+pub fn sentence_scores(tfidf: &Tfidf, classifier: &Classifier, ids: &[u32]) -> Vec<f64> {
+    if ids.len() >= usize::from(u16::MAX) {
+        // A count could overflow: take the reference path.
+        return classifier.scores(&tfidf.transform_ids(ids.to_vec()));
+    }
+    COUNTS.with(|counts| {
+        let mut counts = counts.borrow_mut();
+        if counts.len() < tfidf.len() {
+            counts.resize(tfidf.len(), 0);
+        }
+        for &id in ids {
+            counts[id as usize] += 1;
+        }
+        match classifier.n_classes() {
+            3 => weighted_sums::<3>(tfidf, classifier, ids, &mut counts),
+            n => weighted_sums_any(tfidf, classifier, ids, &mut counts, n),
+        }
+    })
 }
 
-impl ScoringTable {
-    /// The table of `classifier` over the features of `tfidf` (which must have as many
-    /// features as the classifier has weight rows).
-    pub fn new(tfidf: &Tfidf, classifier: &Classifier) -> ScoringTable {
-        let n_classes = classifier.n_classes();
-        let mut rows = Vec::with_capacity(tfidf.len() * (n_classes + 1));
-        for (feature, idf) in tfidf.idf().iter().enumerate() {
-            rows.push(*idf);
-            rows.extend_from_slice(classifier.feature_weights(feature));
+/// Scores for a model of exactly `N` classes, the sums kept in registers.
+fn weighted_sums<const N: usize>(
+    tfidf: &Tfidf,
+    classifier: &Classifier,
+    ids: &[u32],
+    counts: &mut [u16],
+) -> Vec<f64> {
+    let mut sums = [0.0; N];
+    let norm = for_each_value(tfidf, ids, counts, |id, value| {
+        let weights: &[f64; N] = classifier
+            .feature_weights(id)
+            .try_into()
+            .expect("N weights per feature");
+        for (sum, weight) in sums.iter_mut().zip(weights) {
+            *sum += value * weight;
         }
-        ScoringTable {
-            n_classes,
-            rows,
-            intercepts: classifier.intercepts().to_vec(),
-            sublinear_tf: tfidf.sublinear_tf(),
+    });
+    finish(classifier, &sums, norm)
+}
+
+/// Scores for a model of any number of classes.
+fn weighted_sums_any(
+    tfidf: &Tfidf,
+    classifier: &Classifier,
+    ids: &[u32],
+    counts: &mut [u16],
+    n_classes: usize,
+) -> Vec<f64> {
+    let mut sums = vec![0.0; n_classes];
+    let norm = for_each_value(tfidf, ids, counts, |id, value| {
+        for (sum, weight) in sums.iter_mut().zip(classifier.feature_weights(id)) {
+            *sum += value * weight;
         }
-    }
+    });
+    finish(classifier, &sums, norm)
+}
 
-    /// The IDF and the class weights of `feature`.
-    fn row(&self, feature: usize) -> (f64, &[f64]) {
-        let stride = self.n_classes + 1;
-        let row = &self.rows[feature * stride..(feature + 1) * stride];
-        (row[0], &row[1..])
-    }
-
-    fn features(&self) -> usize {
-        self.rows.len() / (self.n_classes + 1)
-    }
-
-    /// The term frequency a feature occurring `count` times is weighted by.
-    fn tf(&self, count: f64) -> f64 {
+/// Calls `visit(feature, tf-idf value)` once per distinct feature of `ids`, in order of
+/// first occurrence, zeroing `counts` as it goes; returns the squared L2 norm.
+#[inline(always)]
+fn for_each_value(
+    tfidf: &Tfidf,
+    ids: &[u32],
+    counts: &mut [u16],
+    mut visit: impl FnMut(usize, f64),
+) -> f64 {
+    let idf = tfidf.idf();
+    let sublinear = tfidf.sublinear_tf();
+    let mut norm = 0.0;
+    for &id in ids {
+        // Taking the count leaves it zero, so a repeated id is scored once.
+        let count = std::mem::take(&mut counts[id as usize]);
+        if count == 0 {
+            continue;
+        }
+        let count = f64::from(count);
         // ln(1) = 0 exactly, so single occurrences skip the logarithm.
-        if self.sublinear_tf && count != 1.0 {
+        let tf = if sublinear && count != 1.0 {
             1.0 + count.ln()
         } else {
             count
-        }
+        };
+        let value = tf * idf[id as usize];
+        norm += value * value;
+        visit(id as usize, value);
     }
+    norm
+}
 
-    /// Class scores (intercept plus weighted sum) of the sentence whose feature
-    /// occurrences are `ids` (repeats allowed, any order).
-    pub fn sentence_scores(&self, ids: &[u32]) -> Vec<f64> {
-        if ids.len() >= usize::from(u16::MAX) {
-            // A count could overflow the counters.
-            return self.scores_of_many(ids);
-        }
-        COUNTS.with(|counts| {
-            let mut counts = counts.borrow_mut();
-            if counts.len() < self.features() {
-                counts.resize(self.features(), 0);
-            }
-            for &id in ids {
-                counts[id as usize] += 1;
-            }
-            match self.n_classes {
-                3 => self.weighted_sums::<3>(ids, &mut counts),
-                _ => self.weighted_sums_any(ids, &mut counts),
-            }
-        })
-    }
-
-    /// Scores for a model of exactly `N` classes, the sums kept in registers.
-    fn weighted_sums<const N: usize>(&self, ids: &[u32], counts: &mut [u16]) -> Vec<f64> {
-        let mut sums = [0.0; N];
-        let norm = self.for_each_value(ids, counts, |value, weights| {
-            let weights: &[f64; N] = weights.try_into().expect("N weights per feature");
-            for (sum, weight) in sums.iter_mut().zip(weights) {
-                *sum += value * weight;
-            }
-        });
-        self.finish(&sums, norm)
-    }
-
-    /// Scores for a model of any number of classes.
-    fn weighted_sums_any(&self, ids: &[u32], counts: &mut [u16]) -> Vec<f64> {
-        let mut sums = vec![0.0; self.n_classes];
-        let norm = self.for_each_value(ids, counts, |value, weights| {
-            for (sum, weight) in sums.iter_mut().zip(weights) {
-                *sum += value * weight;
-            }
-        });
-        self.finish(&sums, norm)
-    }
-
-    /// Calls `visit(tf-idf value, class weights)` once per distinct feature of `ids`, in
-    /// order of first occurrence, zeroing `counts` as it goes; returns the squared L2 norm.
-    #[inline(always)]
-    fn for_each_value(
-        &self,
-        ids: &[u32],
-        counts: &mut [u16],
-        mut visit: impl FnMut(f64, &[f64]),
-    ) -> f64 {
-        let mut norm = 0.0;
-        for &id in ids {
-            // Taking the count leaves it zero, so a repeated id is scored once.
-            let count = std::mem::take(&mut counts[id as usize]);
-            if count == 0 {
-                continue;
-            }
-            let (idf, weights) = self.row(id as usize);
-            let value = self.tf(f64::from(count)) * idf;
-            norm += value * value;
-            visit(value, weights);
-        }
-        norm
-    }
-
-    /// Scores of a sentence too long for the 16-bit counters: its ids counted by sorting,
-    /// summed by feature index.
-    fn scores_of_many(&self, ids: &[u32]) -> Vec<f64> {
-        let mut sorted = ids.to_vec();
-        sorted.sort_unstable();
-        let mut sums = vec![0.0; self.n_classes];
-        let mut norm = 0.0;
-        for run in sorted.chunk_by(|a, b| a == b) {
-            let (idf, weights) = self.row(run[0] as usize);
-            let value = self.tf(run.len() as f64) * idf;
-            norm += value * value;
-            for (sum, weight) in sums.iter_mut().zip(weights) {
-                *sum += value * weight;
-            }
-        }
-        self.finish(&sums, norm)
-    }
-
-    /// Intercepts plus the weighted sums scaled by the inverse L2 norm.
-    fn finish(&self, sums: &[f64], norm: f64) -> Vec<f64> {
-        let scale = if norm > 0.0 { norm.sqrt().recip() } else { 0.0 };
-        sums.iter()
-            .zip(&self.intercepts)
-            .map(|(sum, intercept)| intercept + sum * scale)
-            .collect()
-    }
+/// Intercepts plus the weighted sums scaled by the inverse L2 norm.
+fn finish(classifier: &Classifier, sums: &[f64], norm: f64) -> Vec<f64> {
+    let scale = if norm > 0.0 { norm.sqrt().recip() } else { 0.0 };
+    sums.iter()
+        .zip(classifier.intercepts())
+        .map(|(sum, intercept)| intercept + sum * scale)
+        .collect()
 }
 
 #[cfg(test)]
@@ -207,7 +158,7 @@ mod tests {
                 vec![],
             ] {
                 assert_close(
-                    &ScoringTable::new(&tfidf, &classifier).sentence_scores(&ids),
+                    &sentence_scores(&tfidf, &classifier, &ids),
                     &reference(&tfidf, &classifier, &ids),
                 );
             }
@@ -217,11 +168,10 @@ mod tests {
     #[test]
     fn counts_are_left_zero_for_the_next_sentence() {
         let (tfidf, classifier) = toy(3);
-        let table = ScoringTable::new(&tfidf, &classifier);
-        let repeated = table.sentence_scores(&[1, 1, 1, 0]);
-        let single = table.sentence_scores(&[1, 0]);
+        let repeated = sentence_scores(&tfidf, &classifier, &[1, 1, 1, 0]);
+        let single = sentence_scores(&tfidf, &classifier, &[1, 0]);
         assert_ne!(repeated, single, "three occurrences weigh more than one");
-        assert_eq!(single, table.sentence_scores(&[1, 0]));
+        assert_eq!(single, sentence_scores(&tfidf, &classifier, &[1, 0]));
         assert_close(&single, &reference(&tfidf, &classifier, &[1, 0]));
     }
 
@@ -231,17 +181,17 @@ mod tests {
         let raw = Tfidf::new(tfidf.vocabulary().to_vec(), tfidf.idf().to_vec(), false);
         let ids = [0, 0, 0, 2];
         assert_close(
-            &ScoringTable::new(&raw, &classifier).sentence_scores(&ids),
+            &sentence_scores(&raw, &classifier, &ids),
             &reference(&raw, &classifier, &ids),
         );
     }
 
     #[test]
-    fn a_count_too_large_for_the_counters_is_counted_by_sorting() {
+    fn a_count_too_large_for_the_counter_takes_the_reference_path() {
         let (tfidf, classifier) = toy(3);
         let ids: Vec<u32> = (0..70_000).map(|i| [0, 3][i % 2]).collect();
         assert_close(
-            &ScoringTable::new(&tfidf, &classifier).sentence_scores(&ids),
+            &sentence_scores(&tfidf, &classifier, &ids),
             &reference(&tfidf, &classifier, &ids),
         );
     }
