@@ -31,7 +31,7 @@ gives 95% intervals for both pooled figures and their difference by resampling t
 articles, so that a change can be told from noise. Copies are never scored,
 since a copy of a training article is not an unseen article. The held-out file and the
 real-text development set are never read. TRAIN-OPTIONS go to both models: with
-`-- --alpha 0.2` they are fitted with the shipped model's penalty.
+`-- --alpha 0.5` they are fitted with the shipped model's penalty (0.2 until session 21).
 
 --article-fraction F (0 to 1) keeps only that share of the original articles, chosen once
 by a seeded shuffle, for the plus-articles models (with their copies): run at several

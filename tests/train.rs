@@ -244,7 +244,7 @@ fn shipped_model_is_reproduced_by_the_documented_command() {
             "--fit-only",
             "data/stance-articles.csv",
             "--alpha",
-            "0.2",
+            "0.5",
             "--out",
             out,
         ],
