@@ -343,7 +343,7 @@ fn a_synonym_spun_rewrite_keeps_its_stance_index() {
 
 /// Team-written minimal pairs (a statement and its negation) with the stance the negation
 /// points to. The negated sentence's stance index must move that way in at least three
-/// pairs of four: the shipped model gets 33 of 40 (32 with session 16's article batches, 33
+/// pairs of four: the shipped model gets 33 of 40 (also in session 21; 32 with session 16's article batches, 33
 /// before them; the session-10 model, trained on the written file alone, 32), the model
 /// before negation marking 28.
 #[test]
