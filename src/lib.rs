@@ -19,6 +19,7 @@ pub mod explain;
 pub mod features;
 pub mod lbfgs;
 pub mod model;
+pub mod near_duplicate;
 pub mod output;
 pub mod persist;
 pub mod report;

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use kzstance::suggest::{jaccard, word_set as token_set, NEAR_DUPLICATE_JACCARD};
+use kzstance::near_duplicate;
+use kzstance::suggest::word_set as token_set;
 
 use crate::util::repo_file;
 
@@ -51,31 +52,19 @@ fn load(path: &str) -> Vec<Row> {
 /// Ids of rows that have a near-duplicate (token-set Jaccard at the threshold) among `rows`.
 fn rows_with_a_near_duplicate(rows: &[Row]) -> Vec<&str> {
     let sets: Vec<Vec<u64>> = rows.iter().map(|r| token_set(&r.text)).collect();
-    let mut with_twin = vec![false; rows.len()];
-    for i in 0..rows.len() {
-        for j in i + 1..rows.len() {
-            if jaccard(&sets[i], &sets[j]) >= NEAR_DUPLICATE_JACCARD {
-                with_twin[i] = true;
-                with_twin[j] = true;
-            }
-        }
-    }
     rows.iter()
-        .zip(&with_twin)
-        .filter(|(_, t)| **t)
+        .zip(near_duplicate::within(&sets))
+        .filter(|(_, twin)| twin.is_some())
         .map(|(r, _)| r.id.as_str())
         .collect()
 }
 
 /// Panics if a row of `rows` is a near-duplicate of a row of `other`.
 fn assert_no_near_duplicate_across(rows: &[Row], other: &[Row], what: &str) {
+    let sets: Vec<Vec<u64>> = rows.iter().map(|r| token_set(&r.text)).collect();
     let other_sets: Vec<Vec<u64>> = other.iter().map(|r| token_set(&r.text)).collect();
-    for row in rows {
-        let set = token_set(&row.text);
-        if let Some(k) = other_sets
-            .iter()
-            .position(|t| jaccard(t, &set) >= NEAR_DUPLICATE_JACCARD)
-        {
+    for (row, twin) in rows.iter().zip(near_duplicate::across(&sets, &other_sets)) {
+        if let Some(k) = twin {
             panic!(
                 "{what}: {} is a near-duplicate of {}:\n  {}\n  {}",
                 row.id, other[k].id, row.text, other[k].text
