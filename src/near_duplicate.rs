@@ -35,8 +35,9 @@ fn prefix_len(len: usize) -> usize {
 
 struct PrefixIndex<'a> {
     targets: &'a [Vec<u64>],
-    /// Each word's place in the shared order: rarest first, ties by hash.
-    rank: FxHashMap<u64, (u32, u64)>,
+    /// How many indexed and looked-up sets hold each word: the shared order is rarest
+    /// first, ties by hash.
+    frequency: FxHashMap<u64, u32>,
     /// Word → the targets that hold it in their prefix.
     postings: FxHashMap<u64, Vec<usize>>,
     /// Targets with no words at all: near-duplicates of every other empty set.
@@ -44,25 +45,16 @@ struct PrefixIndex<'a> {
 }
 
 impl<'a> PrefixIndex<'a> {
-    /// `queries` are the sets that will be looked up, so that their words are ranked too.
+    /// `queries` are the sets that will be looked up, so that their words are ranked too
+    /// (when they are the targets themselves, counting them twice keeps the same order).
     fn new(targets: &'a [Vec<u64>], queries: &[Vec<u64>]) -> Self {
         let mut frequency: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut count = |sets: &[Vec<u64>]| {
-            for word in sets.iter().flatten() {
-                *frequency.entry(*word).or_default() += 1;
-            }
-        };
-        count(targets);
-        if !std::ptr::eq(targets, queries) {
-            count(queries);
+        for word in targets.iter().chain(queries).flatten() {
+            *frequency.entry(*word).or_default() += 1;
         }
-        let rank = frequency
-            .into_iter()
-            .map(|(word, n)| (word, (n, word)))
-            .collect();
         let mut index = PrefixIndex {
             targets,
-            rank,
+            frequency,
             postings: FxHashMap::default(),
             empty: Vec::new(),
         };
@@ -79,7 +71,7 @@ impl<'a> PrefixIndex<'a> {
 
     fn prefix(&self, set: &[u64]) -> Vec<u64> {
         let mut ordered = set.to_vec();
-        ordered.sort_unstable_by_key(|w| self.rank[w]);
+        ordered.sort_unstable_by_key(|w| (self.frequency[w], *w));
         ordered.truncate(prefix_len(set.len()));
         ordered
     }
