@@ -14,7 +14,7 @@ struct Row {
     id: String,
     text: String,
     label: String,
-    /// `data/stance-articles.csv` only: the batch, original or the kind of copy, and the
+    /// The article files only: the batch, original or the kind of copy, and the
     /// article a copy was made from.
     batch: String,
     kind: String,
@@ -25,7 +25,7 @@ fn load(path: &str) -> Vec<Row> {
     let mut reader = csv::Reader::from_path(repo_file(path)).unwrap();
     let headers = reader.headers().unwrap().clone();
     let column = |name: &str| headers.iter().position(|h| h == name);
-    let expected: &[&str] = if path.ends_with("stance-articles.csv") {
+    let expected: &[&str] = if path.contains("stance-articles") {
         &["id", "text", "label", "batch", "kind", "copy_of"]
     } else {
         &["id", "text", "label"]
@@ -119,13 +119,16 @@ fn held_out_file_is_large_enough_and_shares_no_near_duplicate_with_training() {
     assert_no_near_duplicate_across(&test, &train, "held-out vs training");
 }
 
-/// The whole-article file (docs/DATA.md): sentences of whole articles in reading order,
+/// The whole-article files (docs/DATA.md): sentences of whole articles in reading order,
 /// labeled afterwards, and spun or machine-translated copies of some of them. It is a
 /// second held-out set, so none of it may leak into or out of the other two files; a copy
 /// has one row per row of the article it copies.
 #[test]
 fn article_file_is_whole_articles_and_shares_nothing_with_the_other_files() {
-    let articles = load("data/stance-articles.csv");
+    // The shipped article file and the articles written since that are not shipped yet
+    // (docs/DATA.md, session 24), checked as one: either may join the other's training side.
+    let mut articles = load("data/stance-articles.csv");
+    articles.extend(load("data/stance-articles-next.csv"));
     assert!(articles.len() >= 5000, "{} rows", articles.len());
     let mut rows_per_article: BTreeMap<&str, usize> = BTreeMap::new();
     for row in &articles {
