@@ -120,13 +120,14 @@ fn held_out_file_is_large_enough_and_shares_no_near_duplicate_with_training() {
 }
 
 /// The whole-article files (docs/DATA.md): sentences of whole articles in reading order,
-/// labeled afterwards, and spun or machine-translated copies of some of them. It is a
+/// labeled afterwards, and spun or machine-translated copies of some of them. They are a
 /// second held-out set, so none of it may leak into or out of the other two files; a copy
 /// has one row per row of the article it copies.
 #[test]
 fn article_file_is_whole_articles_and_shares_nothing_with_the_other_files() {
-    // The shipped article file and the articles written since that are not shipped yet
-    // (docs/DATA.md, session 24), checked as one: either may join the other's training side.
+    // The shipped article file and the articles written since and not shipped yet
+    // (docs/DATA.md, session 24), checked as one, since the second is meant to join the
+    // first's training side.
     let mut articles = load("data/stance-articles.csv");
     articles.extend(load("data/stance-articles-next.csv"));
     assert!(articles.len() >= 5000, "{} rows", articles.len());
