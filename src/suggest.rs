@@ -9,6 +9,7 @@ use rustc_hash::FxHasher;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::model::Model;
+use crate::near_duplicate;
 use crate::sentence::split_sentences;
 
 /// Two texts whose lower-cased word sets have at least this Jaccard similarity are
@@ -110,15 +111,20 @@ pub fn suggest(
             .then(a.index.cmp(&b.index))
     });
     let labeled_sets: Vec<Vec<u64>> = labeled.iter().map(|t| word_set(t)).collect();
+    let candidate_sets: Vec<Vec<u64>> = candidates.iter().map(|c| word_set(&c.text)).collect();
+    let already_labeled = near_duplicate::across(&candidate_sets, &labeled_sets);
     let mut chosen_sets: Vec<Vec<u64>> = Vec::new();
     let mut chosen = Vec::new();
-    for candidate in candidates {
+    for ((candidate, set), labeled_twin) in candidates
+        .into_iter()
+        .zip(candidate_sets)
+        .zip(already_labeled)
+    {
         if chosen.len() == count {
             break;
         }
-        let set = word_set(&candidate.text);
         let near = |other: &Vec<u64>| jaccard(&set, other) >= NEAR_DUPLICATE_JACCARD;
-        if chosen_sets.iter().any(near) || labeled_sets.iter().any(near) {
+        if labeled_twin.is_some() || chosen_sets.iter().any(near) {
             continue;
         }
         chosen_sets.push(set);
