@@ -3,7 +3,9 @@
 # data/stance.csv with the article file as --fit-only rows, alpha 0.5, then the final fit),
 # RUNS times; median wall clock and peak RSS. Where scikit-learn and PyStemmer are
 # installed, times the same job in scikit-learn in the same run (scripts/peer_train.py).
-# FIT_ONLY= (empty) and ALPHA=0.1 time the written file alone with train's defaults.
+# FIT_ONLY= (empty) and ALPHA=0.1 time the written file alone with train's defaults;
+# SYNONYMS= (empty) times it without the synonym lexicon (the scikit-learn peer has none:
+# folding synonyms is work kzstance does on top).
 # LINFA=1 also times one run of the dense reference solver (`--solver linfa
 # --max-iterations 50`, minutes and about 2 GB).
 # Usage: RUNS=5 [FIT_ONLY=FILE] [ALPHA=A] scripts/bench-train.sh [data/stance.csv]
@@ -13,10 +15,15 @@ data=${1:-data/stance.csv}
 runs=${RUNS:-5}
 fit_only=${FIT_ONLY-data/stance-articles.csv}
 alpha=${ALPHA:-0.5}
+synonyms=${SYNONYMS-data/synonyms.txt}
 # The same options mean the same thing to kzstance train and to scripts/peer_train.py.
 recipe=(--alpha "$alpha")
 if [ -n "$fit_only" ]; then
   recipe+=(--fit-only "$fit_only")
+fi
+own=()
+if [ -n "$synonyms" ]; then
+  own+=(--synonyms "$synonyms")
 fi
 cargo build --release --quiet
 bin=target/release/kzstance
@@ -26,7 +33,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 times=()
 for run in $(seq "$runs"); do
   /usr/bin/time -f "%e %M" -o "$work/time" "$bin" train --data "$data" "${recipe[@]}" \
-    --out "$work/model.json" --format json >"$work/cv.json" 2>/dev/null
+    "${own[@]}" --out "$work/model.json" --format json >"$work/cv.json" 2>/dev/null
   read -r wall rss <"$work/time"
   times+=("$wall")
   echo "kzstance run $run: $wall s, peak RSS $((rss / 1024)) MB"

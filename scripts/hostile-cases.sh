@@ -56,6 +56,7 @@ printf 'text,label\nAstana abstained,neutral_balancing\nAstana refused,Pro-Indep
 case_row "evaluate: predictions directory missing" "$bin" evaluate --model model.json --data g.csv --predictions nowhere/p.csv
 case_row "train: group column missing" "$bin" train --data g.csv --out gm.json --group-column outlet
 case_row "train: second --data file missing" "$bin" train --data g.csv --data mine.csv --out two.json
+printf 'help, aid\n\nassist, aids\n' >syn.txt; case_row "train: a synonym lexicon with a word in two groups" "$bin" train --data g.csv --out syn.json --synonyms syn.txt
 printf 'text,label\nMoscow sent more troops,a\nMoscow wins,a\nMoscow leads,a\nMoscow rules,a\nAstana waits,b\nAstana hedges,b\nAstana balances,b\nAstana abstains,b\nKyiv thanks Astana,c\nKyiv gets tents,c\nKyiv gets food,c\nKyiv gets fuel,c\nKyiv once more,cc\n' >typo.csv; case_row "a misspelt label (refused: too few to fold)" "$bin" train --data g.csv --data typo.csv --out two.json
 case_row "a misspelt label (warning, trains without folds)" "$bin" train --data g.csv --data typo.csv --out two.json --folds 0 --min-df 1
 case_row "bad usage (unknown format)" "$bin" classify --format yaml

@@ -28,6 +28,7 @@ pub mod sentence;
 pub mod solver;
 pub mod suggest;
 pub mod summary;
+pub mod synonyms;
 pub mod tfidf;
 pub mod tokenize;
 pub mod train;

@@ -20,8 +20,9 @@ pub const FORMAT: &str = "kzstance-model";
 /// The version of the file this build writes. Version 2 added the tokenizer's
 /// `negation_words`; a version-1 file has none and reads as `negation_words: 0`. Version 3
 /// added `context`, how labels follow one another in articles; an older file has none and
-/// reads every sentence alone.
-pub const VERSION: u64 = 3;
+/// reads every sentence alone. Version 4 added the tokenizer's `synonyms`; an older file has
+/// none and folds no words.
+pub const VERSION: u64 = 4;
 /// The oldest version this build reads.
 pub const OLDEST_READABLE_VERSION: u64 = 1;
 
@@ -390,6 +391,22 @@ fn validate(file: &ModelFile) -> std::result::Result<(), String> {
             file.tokenizer.negation_words, file.version
         ));
     }
+    if !file.tokenizer.synonyms.is_empty() && file.version < 4 {
+        return Err(format!(
+            "a version-{} file has tokenizer.synonyms, which version 4 introduced",
+            file.version
+        ));
+    }
+    if let Some(group) = file.tokenizer.synonyms.iter().find(|group| {
+        group.len() < 2
+            || group
+                .iter()
+                .any(|word| word.is_empty() || word.contains(char::is_whitespace))
+    }) {
+        return Err(format!(
+            "tokenizer.synonyms holds the group {group:?}; a group needs two or more single words"
+        ));
+    }
     if let Some(context) = &file.context {
         if file.version < 3 {
             return Err(format!(
@@ -550,6 +567,10 @@ mod tests {
         file["tokenizer"]
             .as_object_mut()
             .unwrap()
+            .remove("synonyms");
+        file["tokenizer"]
+            .as_object_mut()
+            .unwrap()
             .remove("negation_words");
         let path = Path::new("old.json");
         let old = from_json(&file.to_string(), path).unwrap();
@@ -571,6 +592,43 @@ mod tests {
     }
 
     #[test]
+    fn synonyms_round_trip_and_older_or_misshapen_ones_are_refused() {
+        let mut file: serde_json::Value = serde_json::from_str(DEFAULT_MODEL_JSON).unwrap();
+        let path = Path::new("m.json");
+        file["version"] = VERSION.into();
+        file["tokenizer"]["synonyms"] = serde_json::json!([["court", "tribunal"]]);
+        let model = from_json(&file.to_string(), path).unwrap();
+        assert_eq!(model.tokenizer().normalize("Tribunals"), "court");
+        let written: serde_json::Value = serde_json::from_str(&to_json(&model)).unwrap();
+        assert_eq!(
+            written["tokenizer"]["synonyms"],
+            file["tokenizer"]["synonyms"]
+        );
+
+        for (group, problem) in [
+            (
+                serde_json::json!([["court"]]),
+                "a group needs two or more single words",
+            ),
+            (
+                serde_json::json!([["court", "high court"]]),
+                "two or more single words",
+            ),
+        ] {
+            file["tokenizer"]["synonyms"] = group;
+            let error = from_json(&file.to_string(), path).unwrap_err().to_string();
+            assert!(error.contains(problem), "{error}");
+        }
+        file["tokenizer"]["synonyms"] = serde_json::json!([["court", "tribunal"]]);
+        file["version"] = 3.into();
+        let error = from_json(&file.to_string(), path).unwrap_err().to_string();
+        assert!(
+            error.contains("a version-3 file has tokenizer.synonyms"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn the_context_round_trips_and_older_or_misshapen_ones_are_refused() {
         let mut file: serde_json::Value = serde_json::from_str(DEFAULT_MODEL_JSON).unwrap();
         let path = Path::new("m.json");
@@ -583,6 +641,11 @@ mod tests {
             file["context"]["transitions"][0][0],
             context.transitions()[0][0]
         );
+        // Synonyms came later still (version 4); without them the file is a version-3 one.
+        file["tokenizer"]
+            .as_object_mut()
+            .unwrap()
+            .remove("synonyms");
         file["version"] = 2.into();
         let error = from_json(&file.to_string(), path).unwrap_err().to_string();
         assert!(error.contains("a version-2 file has a context"), "{error}");

@@ -6,9 +6,13 @@
 //! (so "2,000" and "10.6" teach the same thing), then English Snowball stemming. Last,
 //! the few words after a negation ("not", "never", "without", "doesn't", …), up to the next
 //! punctuation, become negated terms: "will not help Russia" gives "will not ¬help ¬russia",
-//! so "help" in a denial teaches something other than "help" in a statement.
+//! so "help" in a denial teaches something other than "help" in a statement. Between
+//! stemming and negation, a model with a synonym lexicon folds every word of a group into
+//! the term of the group's first word ("tribunal" reads as "court"), so that a
+//! synonym-spun rewrite keeps the terms of its original; `synonyms` reads lexicon files.
 
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -59,6 +63,11 @@ pub struct TokenizerParams {
     /// punctuation); 0 turns negation marking off. Defaults to `8`.
     #[serde(default = "no_negation")]
     pub negation_words: usize,
+    /// Synonym groups: every word of a group reads as the term of its first word. Written
+    /// by `synonyms::load`, which checks that no term is in two groups; empty (the
+    /// default) folds nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synonyms: Vec<Vec<String>>,
 }
 
 impl Default for TokenizerParams {
@@ -68,6 +77,7 @@ impl Default for TokenizerParams {
             language: Language::English,
             ngram_max: 2,
             negation_words: 8,
+            synonyms: Vec::new(),
         }
     }
 }
@@ -84,6 +94,8 @@ pub struct Token {
 pub struct Tokenizer {
     params: TokenizerParams,
     stemmer: Option<Stemmer>,
+    /// Term of a synonym → term of its group's first word.
+    folded: FxHashMap<String, String>,
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -105,7 +117,44 @@ impl Tokenizer {
         let stemmer = params
             .stem
             .then(|| Stemmer::create(params.language.algorithm()));
-        Tokenizer { params, stemmer }
+        let mut tokenizer = Tokenizer {
+            params,
+            stemmer,
+            folded: FxHashMap::default(),
+        };
+        tokenizer.folded = tokenizer.fold_table();
+        tokenizer
+    }
+
+    /// Term of a synonym → term of its group's first word: first the words as listed, then
+    /// the terms of their regular inflections that the stemmer does not bring back to the
+    /// word's own term ("rebuffed" stems to "rebuf", "rebuff" to "rebuff"), unless a listed
+    /// word already has that term. A term in two groups (only in a file not written by
+    /// `synonyms::load`) keeps its first group.
+    fn fold_table(&self) -> FxHashMap<String, String> {
+        let groups: Vec<(String, &[String])> = self
+            .params
+            .synonyms
+            .iter()
+            .filter_map(|group| Some((self.unfolded_term(group.first()?), group.as_slice())))
+            .collect();
+        let mut folded: FxHashMap<String, String> = FxHashMap::default();
+        for (target, words) in &groups {
+            for word in words.iter() {
+                let term = self.unfolded_term(word);
+                folded.entry(term).or_insert_with(|| target.clone());
+            }
+        }
+        for (target, words) in &groups {
+            for word in words.iter() {
+                for form in inflections(word) {
+                    let term = self.unfolded_term(&form);
+                    folded.entry(term).or_insert_with(|| target.clone());
+                }
+            }
+        }
+        folded.retain(|term, target| term != target);
+        folded
     }
 
     pub fn params(&self) -> &TokenizerParams {
@@ -114,6 +163,15 @@ impl Tokenizer {
 
     /// The normalised term of one word as it appears in text.
     pub fn normalize(&self, word: &str) -> String {
+        let term = self.unfolded_term(word);
+        match self.folded.get(&term) {
+            Some(target) => target.clone(),
+            None => term,
+        }
+    }
+
+    /// The term of a word before synonym folding: lower-cased and stemmed (or `<num>`).
+    pub fn unfolded_term(&self, word: &str) -> String {
         if word.chars().any(|c| c.is_numeric()) {
             return NUMBER_TERM.to_string();
         }
@@ -158,6 +216,37 @@ impl Tokenizer {
         let terms: Vec<String> = self.tokens(text).into_iter().map(|t| t.term).collect();
         ngrams(&terms, self.params.ngram_max)
     }
+}
+
+/// The regular inflections of an English word ("rebuff" → "rebuffs", "rebuffed",
+/// "rebuffing"; "deny" → "denies", "denied"; "ban" → "banned"), spelled as text has them,
+/// with a few misspellings ("refuseing") that no text holds and so do no harm. ("hop" gets
+/// no "hopes", which would be another word's term.)
+fn inflections(word: &str) -> Vec<String> {
+    let mut forms = vec![
+        format!("{word}s"),
+        format!("{word}ed"),
+        format!("{word}ing"),
+    ];
+    if ["s", "x", "z", "ch", "sh", "o"]
+        .iter()
+        .any(|end| word.ends_with(end))
+    {
+        forms.push(format!("{word}es"));
+    }
+    if let Some(stem) = word.strip_suffix('e') {
+        forms.push(format!("{word}d"));
+        forms.push(format!("{stem}ing"));
+    }
+    if let Some(stem) = word.strip_suffix('y') {
+        forms.push(format!("{stem}ies"));
+        forms.push(format!("{stem}ied"));
+    }
+    if let Some(last) = word.chars().last().filter(|c| !"aeiouwxy".contains(*c)) {
+        forms.push(format!("{word}{last}ed"));
+        forms.push(format!("{word}{last}ing"));
+    }
+    forms
 }
 
 /// Whether a normalised term opens a negation's scope: "not", "no", "never", "without",
@@ -338,6 +427,34 @@ mod tests {
         let tokens = tokenizer.tokens(text);
         assert_eq!(tokens[2].term, "¬sign");
         assert_eq!(&text[tokens[2].start..tokens[2].end], "sign");
+    }
+
+    #[test]
+    fn synonyms_read_as_their_groups_first_word() {
+        let tokenizer = Tokenizer::new(TokenizerParams {
+            synonyms: vec![
+                vec!["court".into(), "tribunal".into(), "courtroom".into()],
+                vec!["help".into(), "assist".into()],
+            ],
+            ..TokenizerParams::default()
+        });
+        assert_eq!(
+            terms(&tokenizer, "Tribunals will not assist the courts"),
+            vec!["court", "will", "not", "¬help", "¬the", "¬court"]
+        );
+        assert_eq!(tokenizer.unfolded_term("Tribunals"), "tribun");
+        // Inflections the stemmer does not bring back to the listed word's term fold too.
+        let spun = Tokenizer::new(TokenizerParams {
+            synonyms: vec![vec!["refuse".into(), "rebuff".into()]],
+            ..TokenizerParams::default()
+        });
+        assert_eq!(spun.unfolded_term("rebuffed"), "rebuf");
+        assert_eq!(terms(&spun, "rebuffed rebuffs rebuff"), vec!["refus"; 3]);
+        // Without the lexicon nothing is folded.
+        assert_eq!(
+            terms(&Tokenizer::new(TokenizerParams::default()), "tribunal"),
+            vec!["tribun"]
+        );
     }
 
     #[test]

@@ -355,11 +355,11 @@ fn model_file_problems_say_what_is_wrong() {
     );
     s.write(
         "version.json",
-        good.replacen("\"version\":3", "\"version\":99", 1),
+        good.replacen("\"version\":4", "\"version\":99", 1),
     );
     classify("version.json").fails_with(
         1,
-        &["version.json: model version 99 is not supported (this build reads versions 1 to 3)"],
+        &["version.json: model version 99 is not supported (this build reads versions 1 to 4)"],
     );
     let mut value: serde_json::Value = serde_json::from_str(&good).unwrap();
     value["classifier"]["weights"][0]

@@ -73,7 +73,7 @@ fn trains_reports_cross_validation_and_writes_a_usable_model() {
     let model: serde_json::Value =
         serde_json::from_slice(&read(&scratch.path("model.json"))).unwrap();
     assert_eq!(model["format"], "kzstance-model");
-    assert_eq!(model["version"], 3);
+    assert_eq!(model["version"], 4);
     // Sentences written one by one, with no article ids: nothing to read in context.
     assert!(model.get("context").is_none());
     assert_eq!(model["card"]["training_data"], "train.csv");
@@ -243,6 +243,8 @@ fn shipped_model_is_reproduced_by_the_documented_command() {
             "data/stance.csv",
             "--fit-only",
             "data/stance-articles.csv",
+            "--synonyms",
+            "data/synonyms.txt",
             "--alpha",
             "0.5",
             "--out",
@@ -737,4 +739,91 @@ fn articles_in_the_data_teach_how_labels_follow_one_another() {
         stderr.contains("reads every sentence alone (--no-context)"),
         "{stderr}"
     );
+}
+
+/// The probabilities `model.json` gives `sentence`, read alone.
+fn probabilities_of(scratch: &Scratch, sentence: &str) -> serde_json::Value {
+    let out = scratch
+        .run_with_stdin(
+            &[
+                "classify",
+                "--model",
+                "model.json",
+                "--no-context",
+                "--format",
+                "json",
+            ],
+            Some(sentence.as_bytes()),
+        )
+        .success()
+        .json();
+    out[0]["sentences"][0]["probabilities"].clone()
+}
+
+/// A lexicon folds a synonym into its group's first word: the spun sentence reads exactly as
+/// its original, the groups travel in the model file, and `inspect` names them.
+#[test]
+fn a_synonym_lexicon_makes_a_spun_sentence_read_as_its_original() {
+    let scratch = Scratch::new();
+    scratch.write("train.csv", small_training_csv());
+    scratch.write(
+        "synonyms.txt",
+        "# spinners' swaps\nrefuse, decline, rebuff\nrecognise, acknowledge\n",
+    );
+    scratch
+        .run(&quick_train_args(
+            "model.json",
+            &["--synonyms", "synonyms.txt"],
+        ))
+        .success();
+    let original = probabilities_of(&scratch, "Astana refused to recognise the republics");
+    let spun = probabilities_of(&scratch, "Astana rebuffed to acknowledge the republics");
+    assert_eq!(original, spun);
+
+    let model: serde_json::Value =
+        serde_json::from_slice(&read(&scratch.path("model.json"))).unwrap();
+    assert_eq!(
+        model["tokenizer"]["synonyms"],
+        serde_json::json!([
+            ["refuse", "decline", "rebuff"],
+            ["recognise", "acknowledge"]
+        ])
+    );
+    let inspected = scratch
+        .run(&["inspect", "--model", "model.json", "--top", "1"])
+        .success()
+        .stdout();
+    assert!(inspected.contains("2 synonym groups"), "{inspected}");
+
+    // Without the lexicon the spun words are strangers and the two sentences differ.
+    scratch.run(&quick_train_args("plain.json", &[])).success();
+    std::fs::rename(scratch.path("plain.json"), scratch.path("model.json")).unwrap();
+    assert_ne!(
+        probabilities_of(&scratch, "Astana refused to recognise the republics"),
+        probabilities_of(&scratch, "Astana rebuffed to acknowledge the republics")
+    );
+}
+
+/// A lexicon with a word in two groups is refused by file and line, and the model it would
+/// have replaced is left as it was.
+#[test]
+fn a_bad_synonym_lexicon_is_named_by_file_and_line_and_nothing_is_overwritten() {
+    let scratch = Scratch::new();
+    scratch.write("train.csv", small_training_csv());
+    scratch.run(&quick_train_args("model.json", &[])).success();
+    let before = read(&scratch.path("model.json"));
+    scratch.write("synonyms.txt", "help, aid\n\nassist, aids\n");
+    scratch
+        .run(&quick_train_args(
+            "model.json",
+            &["--synonyms", "synonyms.txt"],
+        ))
+        .fails_with(
+            1,
+            &[
+                "synonyms.txt: line 3",
+                "'aids' (term 'aid') is already in the group on line 1",
+            ],
+        );
+    assert_eq!(read(&scratch.path("model.json")), before);
 }

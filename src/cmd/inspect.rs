@@ -199,7 +199,12 @@ fn tokenizer_summary(params: &TokenizerParams) -> String {
         1 => "negation scope 1 word".to_string(),
         n => format!("negation scope {n} words"),
     };
-    format!("{grams}, {stemming}, {negation}")
+    let synonyms = match params.synonyms.len() {
+        0 => String::new(),
+        1 => ", 1 synonym group".to_string(),
+        n => format!(", {n} synonym groups"),
+    };
+    format!("{grams}, {stemming}, {negation}{synonyms}")
 }
 
 /// Files with their SHA-256, joined by " + ".

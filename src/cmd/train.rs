@@ -10,6 +10,7 @@ use kzstance::context::MIN_TRANSITIONS;
 use kzstance::data::{load_grouped_csvs, LabeledData};
 use kzstance::lbfgs::{Run, Stop};
 use kzstance::persist;
+use kzstance::synonyms;
 use kzstance::tfidf::TfidfParams;
 use kzstance::tokenize::TokenizerParams;
 use kzstance::train::{fits_to_make, train_with_progress, Progress, Provenance, TrainParams};
@@ -84,6 +85,21 @@ pub struct Args {
     /// next punctuation, as negated terms ("¬help"); 0 turns negation marking off
     #[arg(long, default_value_t = TokenizerParams::default().negation_words)]
     negation_words: usize,
+    /// Synonym lexicon: one group of words per line, separated by commas; every word of a
+    /// group reads as the group's first word, so a synonym-spun rewrite ("tribunal" for
+    /// "court") keeps the features of its original. The groups are saved in the model
+    #[arg(long, value_name = "FILE")]
+    synonyms: Option<PathBuf>,
+    /// Fold a lexicon word into its group's most frequent word only when the training rows
+    /// hold it at least this many times less often (0 folds every listed word); the groups
+    /// as fitted are what the model saves
+    #[arg(
+        long,
+        default_value_t = 3.0,
+        value_name = "RATIO",
+        requires = "synonyms"
+    )]
+    synonym_ratio: f64,
     /// Use raw term counts instead of 1 + ln(count)
     #[arg(long)]
     raw_tf: bool,
@@ -111,6 +127,7 @@ pub fn run(args: Args) -> Result<()> {
         .data
         .iter()
         .chain(&args.fit_only)
+        .chain(&args.synonyms)
         .map(PathBuf::as_path)
         .collect();
     persist::refuse_to_overwrite_input(&args.out, &inputs, "model")?;
@@ -130,13 +147,38 @@ pub fn run(args: Args) -> Result<()> {
         warn_of_shared_rows(&data, &fit_only, &args.fit_only);
         Some(fit_only)
     };
+    let mut tokenizer = TokenizerParams {
+        stem: !args.no_stem,
+        ngram_max: args.ngrams,
+        negation_words: args.negation_words,
+        ..TokenizerParams::default()
+    };
+    if let Some(path) = &args.synonyms {
+        if !(args.synonym_ratio >= 0.0 && args.synonym_ratio.is_finite()) {
+            return Err(kzstance::error::Error::InvalidParam {
+                name: "synonym_ratio",
+                value: args.synonym_ratio.to_string(),
+                expected: "a finite number, 0 or more",
+            }
+            .into());
+        }
+        let lexicon = synonyms::load(path, &tokenizer)?;
+        let texts = fit_only.iter().flat_map(|rows| &rows.texts);
+        let texts: Vec<&String> = data.texts.iter().chain(texts).collect();
+        tokenizer.synonyms = synonyms::keep_rarer(&lexicon, &texts, &tokenizer, args.synonym_ratio);
+        let words = |groups: &[Vec<String>]| groups.iter().map(Vec::len).sum::<usize>();
+        eprintln!(
+            "kzstance: {}: {} of {} synonym groups ({} of {} words) kept after fitting to the training rows (--synonym-ratio {})",
+            path.display(),
+            tokenizer.synonyms.len(),
+            lexicon.len(),
+            words(&tokenizer.synonyms),
+            words(&lexicon),
+            args.synonym_ratio
+        );
+    }
     let params = TrainParams {
-        tokenizer: TokenizerParams {
-            stem: !args.no_stem,
-            ngram_max: args.ngrams,
-            negation_words: args.negation_words,
-            ..TokenizerParams::default()
-        },
+        tokenizer,
         tfidf: TfidfParams {
             min_df: args.min_df,
             max_df: args.max_df,
