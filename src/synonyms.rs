@@ -24,7 +24,6 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
-
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::error::Error;
@@ -116,15 +115,16 @@ pub fn keep_rarer<S: AsRef<str>>(
         synonyms: Vec::new(),
         ..params.clone()
     });
-    let mut words: FxHashMap<String, u64> = FxHashMap::default();
+    // Words as written first, so each distinct spelling is lower-cased and stemmed once.
+    let mut words: FxHashMap<&str, u64> = FxHashMap::default();
     for text in texts {
         for word in text.as_ref().unicode_words() {
-            *words.entry(word.to_lowercase()).or_insert(0) += 1;
+            *words.entry(word).or_insert(0) += 1;
         }
     }
     let mut terms: FxHashMap<String, u64> = FxHashMap::default();
     for (word, count) in words {
-        *terms.entry(tokenizer.unfolded_term(&word)).or_insert(0) += count;
+        *terms.entry(tokenizer.unfolded_term(word)).or_insert(0) += count;
     }
     let count = |word: &String| {
         terms
