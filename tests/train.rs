@@ -794,6 +794,22 @@ fn a_synonym_lexicon_makes_a_spun_sentence_read_as_its_original() {
         .success()
         .stdout();
     assert!(inspected.contains("2 synonym groups"), "{inspected}");
+    let term = scratch
+        .run(&[
+            "inspect",
+            "--model",
+            "model.json",
+            "--top",
+            "1",
+            "--term",
+            "rebuffed",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(term["terms"][0]["stem"], "refus");
+    assert_eq!(term["terms"][0]["synonym_stem"], "rebuf");
 
     // Without the lexicon the spun words are strangers and the two sentences differ.
     scratch.run(&quick_train_args("plain.json", &[])).success();

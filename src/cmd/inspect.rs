@@ -74,6 +74,9 @@ struct WeightedFeature<'a> {
 struct TermReport<'a> {
     word: String,
     stem: String,
+    /// The word's own stem when the synonym lexicon folds it into `stem`'s group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    synonym_stem: Option<String>,
     features: Vec<FeatureWeights<'a>>,
 }
 
@@ -149,6 +152,12 @@ fn term_report<'a>(model: &'a Model, word: &str) -> TermReport<'a> {
         .map(|w| model.tokenizer().normalize(w))
         .collect();
     let stem = stems.join(" ");
+    let unfolded = word
+        .split_whitespace()
+        .map(|w| model.tokenizer().unfolded_term(w))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let synonym_stem = (unfolded != stem).then_some(unfolded);
     let features = model
         .tfidf()
         .vocabulary()
@@ -178,6 +187,7 @@ fn term_report<'a>(model: &'a Model, word: &str) -> TermReport<'a> {
     TermReport {
         word: word.to_string(),
         stem,
+        synonym_stem,
         features,
     }
 }
@@ -312,7 +322,13 @@ fn render(inspection: &Inspection) -> String {
         ));
     }
     for term in &inspection.terms {
-        text.push_str(&format!("term '{}' (stem '{}')\n", term.word, term.stem));
+        match &term.synonym_stem {
+            Some(own) => text.push_str(&format!(
+                "term '{}' (stem '{own}', read as its synonym '{}')\n",
+                term.word, term.stem
+            )),
+            None => text.push_str(&format!("term '{}' (stem '{}')\n", term.word, term.stem)),
+        }
         if term.features.is_empty() {
             text.push_str("  not in the vocabulary\n\n");
             continue;
