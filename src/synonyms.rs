@@ -104,13 +104,21 @@ pub fn parse(text: &str, path: &Path, params: &TokenizerParams) -> Result<Vec<Ve
 /// `groups` fitted to the training `texts`: in each group, the word whose term the texts
 /// hold most often comes first (the first listed wins a tie), and another word stays only
 /// if its term occurs at most `1 / ratio` times as often (a word the texts never hold always
-/// stays; `ratio` 0 keeps every word). Groups left with one word are dropped.
+/// stays; `ratio` 0 keeps every word). Groups left with one word are dropped. A negative
+/// or non-finite `ratio` is an error.
 pub fn keep_rarer<S: AsRef<str>>(
     groups: &[Vec<String>],
     texts: &[S],
     params: &TokenizerParams,
     ratio: f64,
-) -> Vec<Vec<String>> {
+) -> Result<Vec<Vec<String>>, Error> {
+    if !(ratio >= 0.0 && ratio.is_finite()) {
+        return Err(Error::InvalidParam {
+            name: "synonym_ratio",
+            value: ratio.to_string(),
+            expected: "a finite number, 0 or more",
+        });
+    }
     let tokenizer = Tokenizer::new(TokenizerParams {
         synonyms: Vec::new(),
         ..params.clone()
@@ -132,7 +140,7 @@ pub fn keep_rarer<S: AsRef<str>>(
             .copied()
             .unwrap_or(0)
     };
-    groups
+    Ok(groups
         .iter()
         .filter_map(|group| {
             let first = group
@@ -151,7 +159,7 @@ pub fn keep_rarer<S: AsRef<str>>(
             );
             (fitted.len() >= 2).then_some(fitted)
         })
-        .collect()
+        .collect())
 }
 
 /// Why `word` cannot be a lexicon entry, if it cannot.
@@ -236,11 +244,11 @@ mod tests {
             "The discussion was a discussion.",
             "It states it, they stated it, the state. He says, she says, they say it helps.",
         ];
-        let fitted = keep_rarer(&groups, &texts, &TokenizerParams::default(), 2.0);
+        let fitted = keep_rarer(&groups, &texts, &TokenizerParams::default(), 2.0).unwrap();
         // "discussion" (3) is not half as rare as "talk" (4): only the unseen "parley" folds.
         // "say" (3) and "state" (3) tie: the first listed leads and "state" is not rarer.
         assert_eq!(fitted, vec![vec!["talk", "parley"], vec!["help", "assist"]]);
-        let everything = keep_rarer(&groups, &texts, &TokenizerParams::default(), 0.0);
+        let everything = keep_rarer(&groups, &texts, &TokenizerParams::default(), 0.0).unwrap();
         assert_eq!(
             everything,
             vec![
@@ -254,7 +262,8 @@ mod tests {
             &["discussion discussion talk"],
             &TokenizerParams::default(),
             2.0,
-        );
+        )
+        .unwrap();
         assert_eq!(commonest_first[0], vec!["discussion", "talk", "parley"]);
     }
 

@@ -154,18 +154,11 @@ pub fn run(args: Args) -> Result<()> {
         ..TokenizerParams::default()
     };
     if let Some(path) = &args.synonyms {
-        if !(args.synonym_ratio >= 0.0 && args.synonym_ratio.is_finite()) {
-            return Err(kzstance::error::Error::InvalidParam {
-                name: "synonym_ratio",
-                value: args.synonym_ratio.to_string(),
-                expected: "a finite number, 0 or more",
-            }
-            .into());
-        }
         let lexicon = synonyms::load(path, &tokenizer)?;
         let texts = fit_only.iter().flat_map(|rows| &rows.texts);
         let texts: Vec<&String> = data.texts.iter().chain(texts).collect();
-        tokenizer.synonyms = synonyms::keep_rarer(&lexicon, &texts, &tokenizer, args.synonym_ratio);
+        tokenizer.synonyms =
+            synonyms::keep_rarer(&lexicon, &texts, &tokenizer, args.synonym_ratio)?;
         let words = |groups: &[Vec<String>]| groups.iter().map(Vec::len).sum::<usize>();
         eprintln!(
             "kzstance: {}: {} of {} synonym groups ({} of {} words) kept after fitting to the training rows (--synonym-ratio {})",
